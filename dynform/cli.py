@@ -1,0 +1,85 @@
+"""Command line: ``python -m dynform train ...`` trains one regular-time model and prints its result."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from .errors import ParameterError, TrainingDiverged
+from .experiment import RunConfig, run
+from .models import MODEL_NAMES
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error message (no usage block) and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"dynform: error: {message}\n")
+
+
+def _floats(name: str, count: int | None = None):
+    def parse(text: str) -> tuple[float, ...]:
+        try:
+            values = tuple(float(x) for x in text.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--{name} must be comma-separated numbers, got {text!r}") from None
+        if count is not None and len(values) != count:
+            raise argparse.ArgumentTypeError(f"--{name} must have {count} numbers, got {text!r}")
+        return values
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``dynform`` argument parser (sub-command ``train``)."""
+    d = RunConfig()
+    parser = _Parser(prog="dynform", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("train", help="train one regular-time model on a linear system")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--system", default=d.system, help="spiral or center (default: %(default)s)")
+    which.add_argument("--A", dest="matrix", help="the matrix as 'a,b;c,d'")
+    p.add_argument("--model", default=d.model, help=f"one of {', '.join(MODEL_NAMES)} (default: %(default)s)")
+    p.add_argument("--y0", type=_floats("y0"), default=d.y0, help="initial state, e.g. 2,0")
+    p.add_argument("--t0", type=float, default=d.t0)
+    p.add_argument("--t1", type=float, default=d.t1)
+    p.add_argument("--points", type=int, default=d.points)
+    p.add_argument("--epochs", type=int, default=d.epochs, help="maximum optimiser steps")
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--tol", type=float, default=None, help="stop when the loss falls below this")
+    p.add_argument("--optimizer", default=d.optimizer, help="algorithm1 or torch-rmsprop")
+    p.add_argument("--solver", default=d.solver, help="rk4 or odeint:METHOD")
+    p.add_argument("--substeps", type=int, default=d.substeps)
+    p.add_argument("--data", default=d.data, help="exact or rk4")
+    p.add_argument("--hidden", type=int, default=d.hidden)
+    p.add_argument("--init-std", dest="init_std", type=float, default=d.init_std)
+    p.add_argument("--device", default=d.device, help="cpu or cuda")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 ok, 2 bad argument, 3 diverged)."""
+    args = build_parser().parse_args(argv)
+    fields = {k: v for k, v in vars(args).items() if k not in ("command", "json", "matrix")}
+    if args.matrix is not None:
+        fields["system"] = args.matrix
+    try:
+        config = RunConfig(**fields).validate()
+        result = run(config, progress=sys.stderr.isatty() and not args.json)
+    except ParameterError as err:
+        option = "--A" if err.name == "A" else "--" + err.name.replace("_", "-")
+        print(f"dynform: error: {option}: {str(err).split(': ', 1)[1]}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as err:
+        print(f"dynform: error: {err}", file=sys.stderr)
+        return 3
+    summary = result.summary()
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for key in ("model", "system", "loss", "seconds", "iterations", "matrix", "true_matrix", "max_abs_error"):
+            if key in summary:
+                print(f"{key:>14}: {summary[key]}")
+    return 0

@@ -1,0 +1,60 @@
+"""Training data from a linear system: regular trajectories and one-step pairs."""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ParameterError
+from .solvers import rk4_step_matrix
+from .systems import LinearSystem
+
+DATA_MODES = ("exact", "rk4")
+
+
+def time_grid(t0: float, t1: float, points: int) -> np.ndarray:
+    """``points`` equally spaced times on ``[t0, t1]`` (the note's ``torch.linspace(t0, t1, points)``)."""
+    if not isinstance(points, (int, np.integer)) or points < 2:
+        raise ParameterError("points", f"must be an integer >= 2, got {points!r}")
+    if not (np.isfinite(t0) and np.isfinite(t1)):
+        raise ParameterError("t1", f"times must be finite, got t0={t0}, t1={t1}")
+    if t1 <= t0:
+        raise ParameterError("t1", f"must be greater than t0={t0}, got {t1}")
+    return np.linspace(t0, t1, points)
+
+
+def trajectory(
+    system: LinearSystem, y0: np.ndarray, t: np.ndarray, mode: str = "exact", substeps: int = 1
+) -> np.ndarray:
+    """Samples ``y(t_k)``, shape ``(len(t), n)``, in float64.
+
+    ``mode="exact"`` uses the matrix exponential; ``mode="rk4"`` uses the same classic RK4 the models
+    use (``substeps`` steps per interval), as the note does for Example 2.
+    """
+    y0 = np.asarray(y0, dtype=np.float64)
+    if y0.shape != (system.dim,) or not np.all(np.isfinite(y0)):
+        raise ParameterError("y0", f"must be {system.dim} finite numbers, got {y0.tolist()}")
+    if mode == "exact":
+        return system.solution(y0, t)
+    if mode == "rk4":
+        states = [y0]
+        for dt in np.diff(t):
+            R = np.linalg.matrix_power(rk4_step_matrix(system.A, dt / substeps), substeps)
+            states.append(R @ states[-1])
+        return np.stack(states)
+    raise ParameterError("data", f"unknown data mode {mode!r} (choices: {', '.join(DATA_MODES)})")
+
+
+def step_pairs(
+    system: LinearSystem, count: int, dt: float, low: float = -2.0, high: float = 2.0, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` random initial states, uniform in the box ``[low, high]^n``, and their exact images
+    ``expm(A dt) y0`` one step later (the pair data of the note's section 3 opening)."""
+    rng = np.random.default_rng(seed)
+    y0 = rng.uniform(low, high, size=(count, system.dim))
+    return y0, y0 @ system.flow_map(dt).T
+
+
+def initial_state_grid(low: float, high: float, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A ``size x size`` grid of 2-d initial states: the two coordinate arrays and the states ``(size*size, 2)``."""
+    axis = np.linspace(low, high, size)
+    Y1, Y2 = np.meshgrid(axis, axis)
+    return Y1, Y2, np.stack([Y1.ravel(), Y2.ravel()], axis=1)

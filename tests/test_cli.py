@@ -1,0 +1,54 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from dynform.cli import main
+
+
+def test_train_json_has_matrices(capsys):
+    assert main(["train", "--system", "spiral", "--model", "nnm", "--epochs", "50", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"model", "loss", "seconds", "iterations", "matrix", "true_matrix"} <= set(out)
+    assert out["iterations"] == 50
+    np.testing.assert_allclose(out["true_matrix"], [[0.39194743, 0.85929056], [-0.85929056, 0.39194743]], atol=1e-8)
+
+
+def test_nodem_true_matrix_is_A(capsys):
+    assert main(["train", "--A=-0.1,2;-2,-0.1", "--model", "nodem", "--epochs", "5", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["true_matrix"] == [[-0.1, 2.0], [-2.0, -0.1]]
+
+
+def test_center_with_tolerance(capsys):
+    assert main(["train", "--system", "center", "--model", "nnm", "--tol", "1e-3", "--epochs", "20", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["iterations"] <= 20
+
+
+@pytest.mark.parametrize("args, option", [
+    (["--epochs", "0"], "--epochs"),
+    (["--epochs=-3"], "--epochs"),
+    (["--lr", "0"], "--lr"),
+    (["--lr=-1e-3"], "--lr"),
+    (["--system", "saddle-node"], "--system"),
+    (["--A", "1,2;3,4;5,6"], "--A"),
+    (["--A", "1,a;3,4"], "--A"),
+    (["--points", "1"], "--points"),
+    (["--t1", "0"], "--t1"),
+    (["--model", "lstm"], "--model"),
+    (["--hidden", "0"], "--hidden"),
+    (["--y0", "nan,0"], "--y0"),
+    (["--solver", "rk5"], "--solver"),
+    (["--device", "tpu"], "--device"),
+])
+def test_bad_arguments_one_line_naming_the_option(capsys, args, option):
+    assert main(["train", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith(f"dynform: error: {option}: "), err
+
+
+def test_module_entry_point():
+    proc = subprocess.run([sys.executable, "-m", "dynform", "train", "--epochs", "x"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "dynform: error: argument --epochs: invalid int value: 'x'"
