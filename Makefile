@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make book   set up .venv from the pins, execute every chapter, build _build/html
-#   make test   set up .venv from the pins, run unit tests and nbval over the chapters
+#   make test   build the book, install Chromium if missing, run the unit tests, nbval over the
+#               chapters, the book checks and the browser test of _build/html
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -10,7 +11,7 @@ export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test env notebooks clean
+.PHONY: book test env browser notebooks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +22,14 @@ $(STAMP): requirements.txt pyproject.toml
 env: $(STAMP)
 
 book: $(STAMP)
-	rm -rf _build/html _build/.doctrees _build/jupyter_execute
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute _build/screenshots
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-test: $(STAMP)
+# Debian's Chromium for the browser test (tests/test_browser.py); nothing is downloaded by the tests.
+browser:
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver)
+
+test: book browser
 	$(BIN)/python -m pytest
 
 # Re-execute the paired notebooks: their stored outputs are what nbval compares against.

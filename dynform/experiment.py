@@ -60,7 +60,10 @@ class RunConfig:
         """Check every field; raise :class:`ParameterError` naming the first bad one. Returns self."""
         if self.model not in MODEL_NAMES:
             raise ParameterError("model", f"unknown model {self.model!r} (choices: {', '.join(MODEL_NAMES)})")
-        get_system(self.system)
+        try:
+            get_system(self.system)
+        except ParameterError as err:  # a bad matrix is reported under the setting that holds it
+            raise ParameterError("system", str(err) if err.name == "system" else f"matrix {err}") from None
         y0 = self.y0
         if len(y0) != 2 or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in y0):
             raise ParameterError("y0", f"must be 2 finite numbers, got {list(y0)}")

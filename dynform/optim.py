@@ -26,17 +26,26 @@ class Algorithm1(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):  # noqa: D102 (torch's signature)
+        self.update()
+
+    @torch.no_grad()
+    def update(self) -> None:
+        """The update of :meth:`step` without torch's optimiser hooks and profiler wrapper, which cost
+        more than the update itself for the note's tiny models; :func:`dynform.training.train` calls it
+        once per epoch. Parameters without a gradient are skipped, as in :meth:`step`."""
         for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
-            if not params:
-                continue
-            grads = [p.grad for p in params]
-            squares = []
-            for p in params:
+            params, grads, squares = [], [], []
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
                 state = self.state[p]
                 if "G" not in state:
                     state["G"] = torch.zeros_like(p)
+                params.append(p)
+                grads.append(p.grad)
                 squares.append(state["G"])
+            if not params:
+                continue
             torch._foreach_mul_(squares, group["gamma"])
             torch._foreach_addcmul_(squares, grads, grads, value=1 - group["gamma"])
             denom = torch._foreach_add(squares, group["eps"])

@@ -141,3 +141,131 @@ def loss_curves(histories: Mapping[str, np.ndarray], labels: Mapping[str, str]) 
     ax.set(xlabel="optimiser step", ylabel="loss")
     ax.legend()
     return fig
+
+
+def enable_png_display() -> bool:
+    """Make a figure displayed or glued in a notebook carry a PNG, whatever the matplotlib backend.
+
+    IPython registers its PNG formatter for figures only under the inline backend; a kernel started
+    with ``MPLBACKEND=Agg`` would otherwise store ``<Figure size ...>`` text and the book would show
+    no image. Called when this module is imported; does nothing outside IPython. Returns whether a
+    formatter was registered.
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import select_figure_formats
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return False
+    select_figure_formats(shell, {"png"}, bbox_inches="tight")
+    return True
+
+
+enable_png_display()
+
+
+def amplification_curve(y: np.ndarray, growth: np.ndarray, limit: float, marks: Mapping[str, tuple[float, float]]) -> Figure:
+    """A one-step growth factor |R(iy)| against y on the imaginary axis (log scale), the stability
+    limit, and labelled points ``marks[label] = (y, |R(iy)|)``."""
+    fig, (ax,) = _figure(1, figsize=(5.0, 3.2))
+    ax.semilogy(y, growth, color=COLORS["true"], label="$|R(iy)|$")
+    ax.axhline(1.0, color=COLORS["data"], lw=1.0, ls="--", label="$|R| = 1$")
+    ax.axvline(limit, color=COLORS["node"], lw=1.0, ls=":", label="stability limit")
+    for (label, (yk, gk)), color in zip(marks.items(), (COLORS["nodem"], COLORS["nnm"], COLORS["nn"])):
+        ax.plot(yk, gk, "o", color=color, ms=6, label=label)
+    ax.set(xlabel=r"$y = |\lambda| h$", ylabel="growth per step")
+    ax.legend()
+    return fig
+
+
+#: Colours of the five irregular-time models (section 4).
+IRREGULAR_COLORS: dict[str, str] = {
+    "rnn": "#1f77b4",
+    "rnn-decay": "#17becf",
+    "node": "#d62728",
+    "odernn": "#2ca02c",
+    "latent-ode": "#9467bd",
+}
+
+
+def irregular_series(t: np.ndarray, y: np.ndarray, observed: np.ndarray, predictions: Mapping[str, np.ndarray],
+                     labels: Mapping[str, str]) -> Figure:
+    """One row per model, one column per series: observed points (filled), held-out points (open) and the
+    model's prediction at every time (line); the first component solid, a second one dashed."""
+    models, count = list(predictions), t.shape[0]
+    fig, axes = _figure(count, len(models), figsize=(2.6 * count + 0.6, 1.7 * len(models)), sharex="col")
+    for row, key in enumerate(models):
+        for col in range(count):
+            ax = axes[row * count + col]
+            for i, ls in zip(range(y.shape[-1]), ("-", "--")):
+                ax.plot(t[col], predictions[key][col, :, i], ls, color=IRREGULAR_COLORS.get(key), lw=1.3,
+                        label=labels[key] if i == 0 else None)
+                ax.plot(t[col][observed[col]], y[col, observed[col], i], "o", color=COLORS["data"], ms=3.5,
+                        label="observed" if i == 0 else None)
+                ax.plot(t[col][~observed[col]], y[col, ~observed[col], i], "o", mfc="none", color=COLORS["true"],
+                        ms=3.5, label="held out" if i == 0 else None)
+            if col == 0:
+                ax.set_ylabel(labels[key], fontsize=8)
+            if row == len(models) - 1:
+                ax.set_xlabel("t")
+    axes[0].legend(loc="best", fontsize=7)
+    return fig
+
+
+def latent_samples(t: np.ndarray, y: np.ndarray, observed: np.ndarray, samples: np.ndarray, mean: np.ndarray) -> Figure:
+    """Trajectories decoded from samples of q(z0) (thin lines) and from its mean (thick), one panel per
+    series; the first component of the data."""
+    count = t.shape[0]
+    fig, axes = _figure(count, figsize=(2.6 * count + 0.6, 2.6))
+    color = IRREGULAR_COLORS["latent-ode"]
+    for col, ax in enumerate(axes):
+        for k in range(samples.shape[0]):
+            ax.plot(t[col], samples[k, col, :, 0], color=color, lw=0.6, alpha=0.35,
+                    label="samples of $z_0 \\sim q$" if k == 0 else None)
+        ax.plot(t[col], mean[col, :, 0], color=color, lw=1.8, label="$z_0 = \\mu$")
+        ax.plot(t[col][observed[col]], y[col, observed[col], 0], "o", color=COLORS["data"], ms=3.5, label="observed")
+        ax.plot(t[col][~observed[col]], y[col, ~observed[col], 0], "o", mfc="none", color=COLORS["true"], ms=3.5,
+                label="held out")
+        ax.set(xlabel="t", ylabel="$y_1$" if col == 0 else None)
+    axes[0].legend(fontsize=7)
+    return fig
+
+
+def elbo_curves(history: Mapping[str, np.ndarray]) -> Figure:
+    """Latent ODE training: the ELBO and its two terms (log-likelihood, KL) against the optimiser step."""
+    fig, (ax1, ax2) = _figure(2)
+    steps = np.arange(len(history["elbo"]))
+    color = IRREGULAR_COLORS["latent-ode"]
+    ax1.plot(steps, history["elbo"], color=color, label="ELBO")
+    ax1.plot(steps, history["loglik"], "--", color=COLORS["true"], label="log-likelihood")
+    ax1.set_yscale("symlog", linthresh=10.0)
+    ax1.set(xlabel="optimiser step", ylabel="per series", title="ELBO and log-likelihood")
+    ax1.legend()
+    ax2.plot(steps, history["kl"], color=color)
+    ax2.set(xlabel="optimiser step", ylabel="KL per series", title=r"KL$[q(z_0)\,\|\,p(z_0)]$")
+    return fig
+
+
+def seed_distributions(losses: Mapping[str, Mapping[str, np.ndarray]], note: Mapping[str, Mapping[str, float]],
+                       labels: Mapping[str, str]) -> Figure:
+    """Final loss of every seed (dots) with its median and quartiles (box), one panel per example and
+    one column per model, log scale; the note's printed value of each row is a black cross."""
+    fig, axes = _figure(len(losses), figsize=(3.6 * len(losses), 3.4))
+    for ax, (example, rows) in zip(axes, losses.items()):
+        keys = list(rows)
+        for i, key in enumerate(keys):
+            values = np.asarray(rows[key], dtype=float)
+            ax.boxplot(values, positions=[i], widths=0.5, showfliers=False,
+                       medianprops=dict(color=COLORS["true"]), boxprops=dict(color=COLORS[key]),
+                       whiskerprops=dict(color=COLORS[key]), capprops=dict(color=COLORS[key]))
+            jitter = np.linspace(-0.15, 0.15, len(values))
+            ax.plot(i + jitter, values, "o", color=COLORS[key], ms=3, alpha=0.7)
+            ax.plot([i], [note[example][key]], "X", color=COLORS["true"], ms=9, mew=0.5, mec="white",
+                    label="note's value" if i == 0 else None)
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(keys)), [labels.get(k, k) for k in keys])
+        ax.set(title=example, ylabel="final loss")
+        ax.legend(loc="best")
+    return fig

@@ -68,3 +68,35 @@ def show_markdown(text: str) -> None:
     from IPython.display import Markdown, display
 
     display(Markdown(text))
+
+
+def glue_table(name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], digits: int = 4) -> None:
+    """Glue a Markdown table under ``name`` so that the prose can place it as a numbered table.
+
+    The cell shows nothing; the page puts the table where it is discussed, with a caption and a label
+    that ``{numref}`` can reference::
+
+        :::{table} Caption of the table.
+        :name: tab-some-label
+
+        ```{glue:md} name
+        :format: myst
+        ```
+        :::
+
+    Numbers are formatted with :func:`fmt`, as in :func:`markdown_table`. Returns nothing, so a cell
+    ending with it shows nothing.
+    """
+    from IPython.display import Markdown
+    from myst_nb import glue as _glue
+
+    _glue(name, Markdown(markdown_table(headers, rows, digits)), display=False)
+
+
+def glue_figure(name: str, fig: Any) -> None:
+    """Glue a figure under ``name`` for ``{glue:figure}``; returns nothing, so the cell shows nothing.
+
+    (A cell ending in ``report.glue(name, fig)`` would also display the returned figure; a trailing
+    ``;`` hides it in Jupyter but not under nbval, which runs cells without history.)
+    """
+    glue(name, fig)

@@ -1,16 +1,17 @@
 """Training loop shared by every regular-time model and ensemble size."""
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .errors import ParameterError, TrainingDiverged
 from .models import TrajectoryModel
-from .optim import make_optimizer
+from .optim import Algorithm1, make_optimizer
 
 
 def trajectory_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -56,6 +57,9 @@ def train(
     if tol is not None and not tol > 0:
         raise ParameterError("tol", f"must be positive, got {tol}")
     opt = make_optimizer(optimizer, model.parameters(), lr)
+    # Algorithm 1's own update skips torch's per-step optimiser hooks (same arithmetic as opt.step()).
+    step = opt.update if isinstance(opt, Algorithm1) else opt.step
+    params = [p for p in model.parameters() if p.requires_grad]
     K = model.members
     active = torch.ones(K, dtype=torch.bool, device=target.device)
     iterations = torch.zeros(K, dtype=torch.long, device=target.device)
@@ -63,17 +67,23 @@ def train(
     start = time.perf_counter()
     for epoch in tqdm(range(1, epochs + 1), disable=not progress, desc=f"train {model.kind}", leave=False):
         loss = trajectory_loss(model(y0, t), target)
-        _check_finite(loss, epoch, lr)
-        history.append(loss.detach())
+        value = loss.detach()
+        # the losses are >= 0: a finite sum means every member's loss is finite (else check each)
+        if not math.isfinite(value.sum().item()):
+            _check_finite(value, epoch, lr)
+        history.append(value)
         if tol is not None:
-            active &= loss.detach() >= tol
+            active &= value >= tol
             if not active.any():
                 break
             loss = loss * active  # stopped members get zero gradient and stay frozen
-        opt.zero_grad(set_to_none=False)
+            iterations += active
+        for p in params:  # fresh gradients each step: backward writes them instead of adding to zeros
+            p.grad = None
         loss.sum().backward()
-        opt.step()
-        iterations += active
+        step()
+    if tol is None:
+        iterations += epochs
     with torch.no_grad():
         final = trajectory_loss(model(y0, t), target)
     _check_finite(final, epochs, lr)

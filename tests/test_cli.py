@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 
@@ -52,3 +53,23 @@ def test_module_entry_point():
     proc = subprocess.run([sys.executable, "-m", "dynform", "train", "--epochs", "x"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "dynform: error: argument --epochs: invalid int value: 'x'"
+
+
+def test_cuda_without_gpu_one_line(capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA GPU is present: --device cuda is valid here")
+    assert main(["train", "--device", "cuda", "--epochs", "5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "dynform: error: --device: 'cuda' was asked for but no CUDA GPU is available; use 'cpu'"
+
+
+def test_divergence_exit_3_names_epoch_and_smaller_lr(capsys):
+    assert main(["train", "--model", "nodem", "--lr", "10", "--epochs", "50", "--json"]) == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no JSON with NaN in it
+    err = captured.err.strip()
+    assert "\n" not in err
+    assert re.fullmatch(r"dynform: error: training diverged: the loss became \[(inf|nan)\] at epoch \d+; "
+                        r"try a smaller lr \(was 10\.0\)", err), err
