@@ -1,4 +1,5 @@
-"""Command line: ``python -m dynform train ...`` trains one regular-time model and prints its result."""
+"""Command line: ``python -m dynform train ...`` trains one regular-time model and prints its result;
+``python -m dynform irregular ...`` trains one irregular-time model and prints its test error."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +9,8 @@ from typing import Sequence
 
 from .errors import ParameterError, TrainingDiverged
 from .experiment import RunConfig, run
+from .irregular import IRREGULAR_MODELS, IrregularConfig, run_irregular
+from .irregular_data import DATASETS, TASKS
 from .models import MODEL_NAMES
 
 
@@ -31,7 +34,7 @@ def _floats(name: str, count: int | None = None):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``dynform`` argument parser (sub-command ``train``)."""
+    """The ``dynform`` argument parser (sub-commands ``train`` and ``irregular``)."""
     d = RunConfig()
     parser = _Parser(prog="dynform", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -56,21 +59,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init-std", dest="init_std", type=float, default=d.init_std)
     p.add_argument("--device", default=d.device, help="cpu or cuda")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    i = IrregularConfig()
+    q = sub.add_parser("irregular", help="train one irregular-time model and report its test MSE")
+    q.add_argument("--model", default=i.model, help=f"one of {', '.join(IRREGULAR_MODELS)} (default: %(default)s)")
+    q.add_argument("--dataset", default=i.dataset, help=f"one of {', '.join(DATASETS)} (default: %(default)s)")
+    q.add_argument("--task", default=i.task, help=f"one of {', '.join(TASKS)} (default: %(default)s)")
+    q.add_argument("--seed", type=int, default=i.seed)
+    q.add_argument("--epochs", type=int, default=i.epochs, help="full-batch Adam steps (default: %(default)s)")
+    q.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
+
+
+#: What the plain-text output of each sub-command lists (``--json`` prints everything).
+_SHOWN = {
+    "train": ("model", "system", "loss", "seconds", "iterations", "matrix", "true_matrix", "max_abs_error"),
+    "irregular": ("model", "dataset", "task", "mse", "train_mse", "seconds", "parameters"),
+}
+
+
+def _run(args: argparse.Namespace):
+    """Validate the settings of the sub-command and run it; returns its result."""
+    if args.command == "irregular":
+        fields = {k: v for k, v in vars(args).items() if k not in ("command", "json")}
+        return run_irregular(IrregularConfig(**fields).validate())
+    fields = {k: v for k, v in vars(args).items() if k not in ("command", "json", "matrix")}
+    if args.matrix is not None:
+        fields["system"] = args.matrix
+    config = RunConfig(**fields).validate()
+    return run(config, progress=sys.stderr.isatty() and not args.json)
+
+
+def _bad_option(err: ParameterError, args: argparse.Namespace) -> str:
+    """``--option: problem`` for a bad setting; a bad matrix is reported under ``--A``."""
+    option, text = "--" + err.name.replace("_", "-"), str(err).split(": ", 1)[1]
+    if err.name == "A" or (err.name == "system" and getattr(args, "matrix", None) is not None):
+        option, text = "--A", text.removeprefix("matrix A: ")
+    return f"{option}: {text}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 2 bad argument, 3 diverged)."""
     args = build_parser().parse_args(argv)
-    fields = {k: v for k, v in vars(args).items() if k not in ("command", "json", "matrix")}
-    if args.matrix is not None:
-        fields["system"] = args.matrix
     try:
-        config = RunConfig(**fields).validate()
-        result = run(config, progress=sys.stderr.isatty() and not args.json)
+        result = _run(args)
     except ParameterError as err:
-        option = "--A" if err.name == "A" else "--" + err.name.replace("_", "-")
-        print(f"dynform: error: {option}: {str(err).split(': ', 1)[1]}", file=sys.stderr)
+        print(f"dynform: error: {_bad_option(err, args)}", file=sys.stderr)
         return 2
     except TrainingDiverged as err:
         print(f"dynform: error: {err}", file=sys.stderr)
@@ -79,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        for key in ("model", "system", "loss", "seconds", "iterations", "matrix", "true_matrix", "max_abs_error"):
+        for key in _SHOWN[args.command]:
             if key in summary:
                 print(f"{key:>14}: {summary[key]}")
     return 0
