@@ -1,0 +1,145 @@
+"""Benchmark: the four models of the note, 1000 epochs on the spiral's stated settings, trained
+
+(a) the way torchdiffeq's ``ode_demo`` trains (``benchmarks/baseline.py``), one model at a time;
+(b) by dynform, one model (``RunConfig(members=1)``);
+(c) by dynform, an ensemble of 32 members in one batched run, reported per member.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/run.py
+
+It prints a table of seconds and the ratios baseline/dynform and writes ``benchmarks/results.json``
+(date, machine, settings and the table), which the book's benchmark page shows. The three variants
+of a model run back to back, ``--repeats`` times, and the fastest time of each is kept: on a shared
+machine the minimum is the least disturbed measurement. The JSON also holds the process CPU times
+and the ratios computed from them, which other processes on the machine disturb less.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from baseline import train_baseline  # noqa: E402
+
+import dynform  # noqa: E402
+from dynform.examples import stated  # noqa: E402
+from dynform.models import MODEL_NAMES  # noqa: E402
+
+#: Targets of the project: speed-up of dynform's single model (Neural ODE models) and of one
+#: ensemble member (all models) over the baseline.
+TARGETS = {"single": {"node": 3.0, "nodem": 3.0}, "member": {key: 20.0 for key in MODEL_NAMES}}
+
+
+def machine() -> dict:
+    """Where the benchmark ran."""
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+def bench_model(key: str, epochs: int, members: int, repeats: int) -> dict:
+    """Time baseline, single model and ensemble for model ``key``; fastest of ``repeats`` runs each."""
+    cfg = stated("spiral", key).with_(epochs=epochs)
+    system = dynform.get_system(cfg.system)
+    t = dynform.time_grid(cfg.t0, cfg.t1, cfg.points)
+    y = dynform.trajectory(system, np.array(cfg.y0), t)
+    times = {"baseline": [], "single": [], "ensemble": []}
+    cpu = {"baseline": [], "single": [], "ensemble": []}
+    for _ in range(repeats):
+        c0 = time.process_time()
+        base_loss, base_s = train_baseline(key, np.array(cfg.y0), t, y, epochs, cfg.lr, cfg.seed)
+        c1 = time.process_time()
+        single = dynform.run(cfg)
+        c2 = time.process_time()
+        ens = dynform.run(cfg.with_(members=members))
+        c3 = time.process_time()
+        for name, wall, used in (("baseline", base_s, c1 - c0), ("single", single.seconds, c2 - c1),
+                                 ("ensemble", ens.seconds, c3 - c2)):
+            times[name].append(wall)
+            cpu[name].append(used)
+    best = {k: min(v) for k, v in times.items()}
+    best_cpu = {k: min(v) for k, v in cpu.items()}
+    per_member = best["ensemble"] / members
+    return {
+        "model": key,
+        "baseline_s": best["baseline"],
+        "single_s": best["single"],
+        "ensemble_s": best["ensemble"],
+        "per_member_s": per_member,
+        "single_speedup": best["baseline"] / best["single"],
+        "member_speedup": best["baseline"] / per_member,
+        "baseline_loss": base_loss,
+        "single_loss": single.loss,
+        "ensemble_member0_loss": float(ens.record.final_loss[0]),
+        "member0_vs_single_abs_diff": abs(float(ens.record.final_loss[0]) - single.loss),
+        "cpu_single_speedup": best_cpu["baseline"] / best_cpu["single"],
+        "cpu_member_speedup": best_cpu["baseline"] / (best_cpu["ensemble"] / members),
+        "all_times_s": times,
+        "all_cpu_s": cpu,
+    }
+
+
+def table(rows: list[dict], members: int) -> str:
+    """The result as a fixed-width text table."""
+    head = (f"{'model':6} {'baseline':>9} {'single':>8} {'ens/' + str(members):>8} {'/member':>8} "
+            f"{'x single':>8} {'x member':>8} {'|dloss|':>8}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(f"{r['model']:6} {r['baseline_s']:8.3f}s {r['single_s']:7.3f}s {r['ensemble_s']:7.3f}s "
+                     f"{r['per_member_s']:7.4f}s {r['single_speedup']:8.1f} {r['member_speedup']:8.1f} "
+                     f"{r['member0_vs_single_abs_diff']:8.1e}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=1000)
+    parser.add_argument("--members", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads for both baseline and dynform (default 1, as the book's build)")
+    parser.add_argument("--models", nargs="+", default=list(MODEL_NAMES), choices=list(MODEL_NAMES))
+    parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    start = time.perf_counter()
+    rows = []
+    for key in args.models:
+        rows.append(bench_model(key, args.epochs, args.members, args.repeats))
+        print(f"{key}: done", file=sys.stderr, flush=True)
+    result = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "command": "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "settings": {"example": "spiral", "seed": 0, "epochs": args.epochs, "members": args.members,
+                     "repeats": args.repeats, "statistic": "minimum over repeats"},
+        "targets": TARGETS,
+        "rows": rows,
+        "total_s": time.perf_counter() - start,
+    }
+    print(table(rows, args.members))
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written {args.out}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

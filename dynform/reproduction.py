@@ -1,0 +1,190 @@
+"""How well the note's printed numbers are reproduced, and how typical they are.
+
+* :func:`seed_ensemble` trains one row of the note's Tables 1 and 2 (stated settings) for many seeds
+  at once, as one vectorized ensemble; :func:`spread` and :func:`percentile_of` summarise it.
+* :func:`ledger` lists every number the note prints in sections 3.1 and 3.2 beside ours, with a
+  verdict under a stated tolerance (:data:`TOLERANCES`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from .errors import ParameterError
+from .examples import matching, stated
+from .experiment import RunConfig, RunResult, run
+from .models import MATRIX_MODELS, MODEL_NAMES
+from .systems import get_system
+
+EXAMPLES = ("spiral", "center")
+
+#: Verdict tolerances, one per kind of printed number: (rule, value, words for the page).
+TOLERANCES: dict[str, tuple[str, float, str]] = {
+    "loss": ("factor", 2.0, "within a factor 2"),
+    "iterations": ("relative", 0.1, "within 10 %"),
+    "predicted": ("absolute", 1e-3, "each entry within 1e-3"),
+    "true": ("absolute", 1e-4, "each entry within 1e-4"),
+    "eigen": ("absolute", 1e-6, "within 1e-6"),
+    "seconds": ("none", math.nan, "wall time on another machine"),
+}
+
+REPRODUCED, DIFFERS, NOT_COMPARABLE = "reproduced", "differs", "not comparable"
+
+
+def seed_config(example: str, model: str, members: int = 16, seed: int = 0, **changes: Any) -> RunConfig:
+    """Settings of row ``model`` of ``example``'s table (the note's stated settings) as an ensemble of
+    the ``members`` seeds ``seed, ..., seed + members - 1``; validated, nothing trained."""
+    if example not in EXAMPLES:
+        raise ParameterError("example", f"unknown example {example!r} (choices: {', '.join(EXAMPLES)})")
+    if not isinstance(members, (int, np.integer)) or isinstance(members, bool) or members < 2:
+        raise ParameterError("members", f"seed statistics need an integer >= 2, got {members!r}")
+    return stated(example, model).with_(members=int(members), seed=seed, **changes)
+
+
+def seed_ensemble(example: str, model: str, members: int = 16, seed: int = 0, **changes: Any) -> RunResult:
+    """Row ``model`` of ``example``'s table trained for ``members`` seeds as one vectorized ensemble
+    (:func:`seed_config`)."""
+    return run(seed_config(example, model, members, seed, **changes))
+
+
+def spread(values: np.ndarray) -> dict[str, float]:
+    """Median, minimum, maximum, quartiles (numpy's linear interpolation) and interquartile range."""
+    v = np.asarray(values, dtype=np.float64)
+    q1, median, q3 = np.percentile(v, [25, 50, 75])
+    return {"median": float(median), "min": float(v.min()), "max": float(v.max()),
+            "q1": float(q1), "q3": float(q3), "iqr": float(q3 - q1)}
+
+
+def percentile_of(value: float, sample: np.ndarray) -> float:
+    """Percent of ``sample`` below ``value``, ties counted half (0: below all, 100: above all)."""
+    s = np.asarray(sample, dtype=np.float64)
+    return float(100.0 * (np.mean(s < value) + 0.5 * np.mean(s == value)))
+
+
+def within(kind: str, ours: Any, note: Any) -> bool | None:
+    """Whether ``ours`` reproduces ``note`` under the tolerance of ``kind``; ``None``: not comparable."""
+    rule, tol, _ = TOLERANCES[kind]
+    if rule == "none" or ours is None:
+        return None
+    if rule == "factor":
+        return bool(ours > 0 and note > 0 and abs(math.log(ours / note)) <= math.log(tol))
+    if rule == "relative":
+        return bool(abs(ours - note) <= tol * abs(note))
+    return bool(abs(complex(ours) - complex(note)) <= tol)
+
+
+def verdict(kind: str, stated_value: Any, matching_value: Any, note: Any) -> str:
+    """``reproduced`` (with the stated settings), ``reproduced with matching settings``, ``differs``
+    or ``not comparable``, under the tolerance of ``kind``."""
+    first = within(kind, stated_value, note)
+    if first is None:
+        return NOT_COMPARABLE
+    if first:
+        return REPRODUCED
+    if matching_value is not None and within(kind, matching_value, note):
+        return REPRODUCED + " with matching settings"
+    return DIFFERS
+
+
+@dataclass
+class LedgerRow:
+    """One printed number of the note beside ours."""
+
+    example: str
+    quantity: str  #: e.g. "Table 1 loss", "predicted matrix [1,2]"
+    model: str | None  #: short model name, or None (eigenvalues, eigenvectors)
+    kind: str  #: key of :data:`TOLERANCES`
+    note: Any
+    ours: Any
+    matching: Any = None
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.kind, self.ours, self.matching, self.note)
+
+
+def complex_text(z: complex, digits: int = 4) -> str:
+    """``a+bi`` with ``digits`` significant digits; a zero part is left out."""
+    from .report import fmt
+
+    z = complex(z)
+    if z.imag == 0:
+        return fmt(z.real, digits)
+    imag = f"{fmt(abs(z.imag), digits)}i"
+    if z.real == 0:
+        return imag if z.imag > 0 else "-" + imag
+    return f"{fmt(z.real, digits)}{'+' if z.imag > 0 else '-'}{imag}"
+
+
+def ledger(stated_runs: Mapping[tuple[str, str], RunResult],
+           matching_runs: Mapping[str, RunResult] | None = None,
+           note: Mapping[str, Any] | None = None) -> list[LedgerRow]:
+    """Every number the note prints in sections 3.1 and 3.2 beside ours.
+
+    ``stated_runs[(example, model)]`` are runs with the note's stated settings (:func:`stated`),
+    ``matching_runs[model]`` spiral runs with the settings the book documents as matching
+    (:func:`matching`). ``note`` defaults to :func:`dynform.paper.printed`.
+    """
+    from .paper import printed
+
+    note = printed() if note is None else note
+    matching_runs = matching_runs or {}
+    rows: list[LedgerRow] = []
+    for example, table in (("spiral", "Table 1"), ("center", "Table 2")):
+        ref = note[example]
+        for model in MODEL_NAMES:
+            r = stated_runs[(example, model)]
+            m = matching_runs.get(model) if example == "spiral" else None
+            printed_row = ref["table"][model]
+            rows.append(LedgerRow(example, f"{table} loss", model, "loss", printed_row["loss"], r.loss,
+                                  m.loss if m else None))
+            rows.append(LedgerRow(example, f"{table} time", model, "seconds", printed_row["seconds"], r.seconds,
+                                  m.seconds if m else None))
+            if "iterations" in printed_row:
+                rows.append(LedgerRow(example, f"{table} iterations", model, "iterations",
+                                      printed_row["iterations"], r.iterations, m.iterations if m else None))
+        for model in MATRIX_MODELS:
+            r = stated_runs[(example, model)]
+            m = matching_runs.get(model) if example == "spiral" else None
+            for which, kind, ours, other in (
+                ("predicted", "predicted", r.matrix(), m.matrix() if m else None),
+                ("true", "true", r.true_matrix(), m.true_matrix() if m else None),
+            ):
+                printed_matrix = np.asarray(ref["matrices"][model][which], dtype=np.float64)
+                for (i, j), value in np.ndenumerate(printed_matrix):
+                    rows.append(LedgerRow(example, f"{which} matrix [{i + 1},{j + 1}]", model, kind, float(value),
+                                          float(ours[i, j]), None if other is None else float(other[i, j])))
+        if "eigenvalues" in ref:
+            values, vectors = get_system(example).eigen()
+            printed_values = np.asarray(ref["eigenvalues"]["real"]) + 1j * np.asarray(ref["eigenvalues"]["imag"])
+            for k, value in enumerate(printed_values):
+                rows.append(LedgerRow(example, f"eigenvalue {k + 1}", None, "eigen", complex(value), complex(values[k])))
+            printed_vectors = np.asarray(ref["eigenvectors"]["real"]) + 1j * np.asarray(ref["eigenvectors"]["imag"])
+            for (i, j), value in np.ndenumerate(printed_vectors):
+                rows.append(LedgerRow(example, f"eigenvector {j + 1}, entry {i + 1}", None, "eigen", complex(value),
+                                      complex(vectors[i, j])))
+    return rows
+
+
+def stated_runs() -> dict[tuple[str, str], RunResult]:
+    """One run per row of Tables 1 and 2 with the note's stated settings (seed 0)."""
+    out = {}
+    for example in EXAMPLES:
+        for model in MODEL_NAMES:
+            out[(example, model)] = run(stated(example, model))
+    return out
+
+
+def matching_runs(reuse: Mapping[tuple[str, str], RunResult] | None = None) -> dict[str, RunResult]:
+    """The spiral runs with the settings the book documents as matching the note (:func:`matching`);
+    a run in ``reuse`` (keyed like :func:`stated_runs`) with the same settings is taken, not repeated."""
+    reuse = reuse or {}
+    out = {}
+    for model in MODEL_NAMES:
+        cfg = matching(model)
+        done = reuse.get(("spiral", model))
+        out[model] = done if done is not None and done.config == cfg else run(cfg)
+    return out
