@@ -62,8 +62,11 @@ class RunConfig:
             raise ParameterError("model", f"unknown model {self.model!r} (choices: {', '.join(MODEL_NAMES)})")
         try:
             get_system(self.system)
-        except ParameterError as err:  # a bad matrix is reported under the setting that holds it
-            raise ParameterError("system", str(err) if err.name == "system" else f"matrix {err}") from None
+        except ParameterError as err:
+            if err.name != "A":
+                raise
+            # a bad matrix is reported under the setting that holds it
+            raise ParameterError("system", f"matrix {err}") from None
         y0 = self.y0
         if len(y0) != 2 or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in y0):
             raise ParameterError("y0", f"must be 2 finite numbers, got {list(y0)}")
