@@ -27,24 +27,29 @@ def test_center_with_tolerance(capsys):
     assert json.loads(capsys.readouterr().out)["iterations"] <= 20
 
 
-@pytest.mark.parametrize("args, option", [
-    (["--epochs", "0"], "--epochs"),
-    (["--epochs=-3"], "--epochs"),
-    (["--lr", "0"], "--lr"),
-    (["--lr=-1e-3"], "--lr"),
-    (["--system", "saddle-node"], "--system"),
-    (["--A", "1,2;3,4;5,6"], "--A"),
-    (["--A", "1,a;3,4"], "--A"),
-    (["--points", "1"], "--points"),
-    (["--t1", "0"], "--t1"),
-    (["--model", "lstm"], "--model"),
-    (["--hidden", "0"], "--hidden"),
-    (["--y0", "nan,0"], "--y0"),
-    (["--solver", "rk5"], "--solver"),
-    (["--device", "tpu"], "--device"),
+@pytest.mark.parametrize("command, args, option", [
+    ("train", ["--epochs", "0"], "--epochs"),
+    ("train", ["--epochs=-3"], "--epochs"),
+    ("train", ["--lr", "0"], "--lr"),
+    ("train", ["--lr=-1e-3"], "--lr"),
+    ("train", ["--system", "saddle-node"], "--system"),
+    ("train", ["--A", "1,2;3,4;5,6"], "--A"),
+    ("train", ["--A", "1,a;3,4"], "--A"),
+    ("train", ["--points", "1"], "--points"),
+    ("train", ["--t1", "0"], "--t1"),
+    ("train", ["--model", "lstm"], "--model"),
+    ("train", ["--hidden", "0"], "--hidden"),
+    ("train", ["--y0", "nan,0"], "--y0"),
+    ("train", ["--solver", "rk5"], "--solver"),
+    ("train", ["--device", "tpu"], "--device"),
+    ("irregular", ["--model", "lstm"], "--model"),
+    ("irregular", ["--dataset", "saddle"], "--dataset"),
+    ("irregular", ["--task", "forecast"], "--task"),
+    ("irregular", ["--epochs", "0"], "--epochs"),
+    ("irregular", ["--epochs=-2"], "--epochs"),
 ])
-def test_bad_arguments_one_line_naming_the_option(capsys, args, option):
-    assert main(["train", *args]) == 2
+def test_bad_arguments_one_line_naming_the_option(capsys, command, args, option):
+    assert main([command, *args]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and err.startswith(f"dynform: error: {option}: "), err
 

@@ -277,19 +277,6 @@ def test_cli_plain_output(capsys):
     assert "model: rnn" in out and "dataset: center" in out and "mse:" in out
 
 
-@pytest.mark.parametrize("args, option", [
-    (["--model", "lstm"], "--model"),
-    (["--dataset", "saddle"], "--dataset"),
-    (["--task", "forecast"], "--task"),
-    (["--epochs", "0"], "--epochs"),
-    (["--epochs=-2"], "--epochs"),
-])
-def test_cli_bad_values_one_line(capsys, args, option):
-    assert main(["irregular", *args]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "\n" not in err and err.startswith(f"dynform: error: {option}: "), err
-
-
 def test_cli_module_entry_point():
     proc = subprocess.run([sys.executable, "-m", "dynform", "irregular", "--model", "gru"], capture_output=True, text=True)
     assert proc.returncode == 2
