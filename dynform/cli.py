@@ -1,5 +1,6 @@
 """Command line: ``python -m dynform train ...`` trains one regular-time model and prints its result;
-``python -m dynform irregular ...`` trains one irregular-time model and prints its test error."""
+``python -m dynform irregular ...`` trains one irregular-time model and prints its test error;
+``python -m dynform sensitivity`` measures how far the book's trained numbers move under rounding."""
 from __future__ import annotations
 
 import argparse
@@ -58,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden", type=int, default=d.hidden)
     p.add_argument("--init-std", dest="init_std", type=float, default=d.init_std)
     p.add_argument("--device", default=d.device, help="cpu or cuda")
+    p.add_argument("--dtype", default=d.dtype, help="float32 (the note's) or float64")
+    p.add_argument("--rounding", type=int, default=d.rounding,
+                   help="rounding replicas trained beside the run (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     i = IrregularConfig()
     q = sub.add_parser("irregular", help="train one irregular-time model and report its test MSE")
@@ -67,6 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--seed", type=int, default=i.seed)
     q.add_argument("--epochs", type=int, default=i.epochs, help="full-batch Adam steps (default: %(default)s)")
     q.add_argument("--json", action="store_true", help="print one JSON object")
+    from .sensitivity import VARIANTS
+
+    r = sub.add_parser("sensitivity", help="measure how far the headline numbers move under rounding alone")
+    r.add_argument("--out", default=None, help="JSON file to write (default: the package's sensitivity.json)")
+    r.add_argument("--jobs", type=int, default=2, help="variants run at once, each in its own process")
+    r.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated (default: all)")
+    r.add_argument("--no-irregular", dest="irregular", action="store_false", help="leave out the irregular runs")
+    r.add_argument("--figures", action="store_true",
+                   help="instead, re-execute the chapters under other math kernels and measure each figure's change")
     return parser
 
 
@@ -100,6 +113,25 @@ def _bad_option(err: ParameterError, args: argparse.Namespace) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 2 bad argument, 3 diverged)."""
     args = build_parser().parse_args(argv)
+    if args.command == "sensitivity":
+        from .sensitivity import measure
+
+        command = "python -m dynform " + " ".join(sys.argv[1:] if argv is None else argv)
+        try:
+            if args.figures:
+                from pathlib import Path
+
+                from .sensitivity import measure_figures
+
+                found = measure_figures(sorted(Path("chapters").glob("[0-9][0-9]_*.md")), jobs=args.jobs)
+                print(json.dumps(found, indent=1))
+                return 0
+            measure(args.out, tuple(args.variants.split(",")), args.irregular, args.jobs, command.strip(),
+                    progress=sys.stderr.isatty())
+        except ParameterError as err:
+            print(f"dynform: error: --{err}", file=sys.stderr)
+            return 2
+        return 0
     try:
         result = _run(args)
     except ParameterError as err:

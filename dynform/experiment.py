@@ -13,6 +13,7 @@ from .data import DATA_MODES, time_grid, trajectory
 from .errors import ParameterError
 from .models import MATRIX_MODELS, MODEL_NAMES, TrajectoryModel, build_model
 from .optim import OPTIMIZERS
+from .precision import DTYPES
 from .solvers import check_solver
 from .systems import LinearSystem, get_system
 from .training import TrainResult, train
@@ -55,6 +56,10 @@ class RunConfig:
     init_std: float = 0.1
     device: str = "cpu"
     members: int = 1  #: ensemble size; member k starts from seed + k
+    dtype: str = "float32"  #: float32 (the note's, PyTorch's default) or float64
+    init_ulp: int = 0  #: nudge every initial parameter this many ulps up (rounding-sensitivity studies)
+    data_ulp: int = 0  #: nudge entry ``data_ulp`` of the predicted training samples one ulp up (0: none)
+    rounding: int = 4  #: replicas trained beside the run, each on data one ulp off: its rounding spread
 
     def validate(self) -> "RunConfig":
         """Check every field; raise :class:`ParameterError` naming the first bad one. Returns self."""
@@ -95,7 +100,21 @@ class RunConfig:
         if self.data not in DATA_MODES:
             raise ParameterError("data", f"unknown data mode {self.data!r} (choices: {', '.join(DATA_MODES)})")
         resolve_device(self.device)
+        if self.dtype not in DTYPES:
+            raise ParameterError("dtype", f"unknown dtype {self.dtype!r} (choices: {', '.join(DTYPES)})")
+        for name in ("init_ulp", "data_ulp", "rounding"):
+            value = getattr(self, name)
+            if not _is_int(value) or value < 0:
+                raise ParameterError(name, f"must be an integer >= 0, got {value!r}")
+        if self.data_ulp > (self.points - 1) * 2:
+            raise ParameterError("data_ulp", f"must be at most {(self.points - 1) * 2} (the predicted entries), "
+                                             f"got {self.data_ulp}")
         return self
+
+    @property
+    def torch_dtype(self) -> torch.dtype:
+        """The floating-point type of parameters, data and arithmetic."""
+        return DTYPES[self.dtype]
 
     @property
     def dt(self) -> float:
@@ -115,7 +134,12 @@ class RunConfig:
 
 @dataclass
 class RunResult:
-    """A trained model with its data and the training record."""
+    """A trained model with its data and the training record.
+
+    The model holds ``members`` runs and, after them, ``rounding`` groups of replicas: replica group
+    ``r`` trains the same members on data whose entry ``r`` is one ulp larger. ``record`` describes the
+    members, ``replicas`` the replica groups (arrays with a leading axis of ``rounding``).
+    """
 
     config: RunConfig
     system: LinearSystem
@@ -123,7 +147,17 @@ class RunResult:
     t: torch.Tensor
     target: torch.Tensor  #: training trajectory, shape (T, n)
     record: TrainResult
+    replicas: TrainResult | None = None  #: final_loss, iterations (rounding, members); history (steps, rounding, members)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def matrices(self) -> np.ndarray:
+        """Learned matrices of the members, shape ``(members, n, n)``, float64 numpy (matrix models)."""
+        return self.model.matrix()[:self.config.members].cpu().double().numpy()
+
+    def replica_matrices(self) -> np.ndarray:
+        """Learned matrices of the replicas, shape ``(rounding, members, n, n)``."""
+        M = self.model.matrix()[self.config.members:].cpu().double().numpy()
+        return M.reshape(self.config.rounding, self.config.members, *M.shape[1:])
 
     @property
     def loss(self) -> float:
@@ -154,10 +188,10 @@ class RunResult:
 
     def predict(self, y0: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Member-0 prediction from initial states ``y0`` ``(B, n)`` on ``t``: shape ``(B, len(t), n)``."""
-        dev = self.t.device
+        dev, dtype = self.t.device, self.t.dtype
         with torch.no_grad():
-            out = self.model(torch.as_tensor(np.atleast_2d(y0), dtype=torch.float32, device=dev),
-                             torch.as_tensor(t, dtype=torch.float32, device=dev))
+            out = self.model(torch.as_tensor(np.atleast_2d(y0), dtype=dtype, device=dev),
+                             torch.as_tensor(t, dtype=dtype, device=dev))
         return out[0].cpu().double().numpy()
 
     def one_step(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -175,6 +209,8 @@ class RunResult:
             "iterations": self.iterations,
             "settings": self.config.as_dict(),
         }
+        if self.replicas is not None:
+            out["loss_tolerance"] = _loss_tolerance(self)
         if self.config.model in MATRIX_MODELS:
             out["matrix"] = self.matrix().tolist()
             out["true_matrix"] = self.true_matrix().tolist()
@@ -190,11 +226,59 @@ def run(config: RunConfig, progress: bool = False) -> RunResult:
     t_np = time_grid(config.t0, config.t1, config.points)
     target_np = trajectory(system, np.array(config.y0), t_np, mode=config.data, substeps=config.substeps)
     torch.manual_seed(config.seed)
-    seeds = [config.seed + k for k in range(config.members)]
+    seeds = [config.seed + k for k in range(config.members)] * (1 + config.rounding)
     model = build_model(config.model, system.dim, config.hidden, seeds, config.init_std,
-                        config.solver, config.substeps).to(device)
-    t = torch.as_tensor(t_np, dtype=torch.float32, device=device)
-    target = torch.as_tensor(target_np, dtype=torch.float32, device=device)
+                        config.solver, config.substeps).to(device=device, dtype=config.torch_dtype)
+    if config.init_ulp:
+        with torch.no_grad():
+            for p in model.parameters():
+                for _ in range(config.init_ulp):
+                    p.copy_(torch.nextafter(p, torch.full_like(p, math.inf)))
+    t = torch.as_tensor(t_np, dtype=config.torch_dtype, device=device)
+    target = torch.as_tensor(target_np, dtype=config.torch_dtype, device=device)
+    if config.data_ulp:
+        entry = target[1:].reshape(-1)[config.data_ulp - 1:config.data_ulp]
+        entry.copy_(torch.nextafter(entry, torch.full_like(entry, math.inf)))
     y0 = target[0]
-    record = train(model, y0, t, target, config.epochs, config.lr, config.tol, config.optimizer, progress)
-    return RunResult(config, system, model, t, target, record)
+    data = _with_replicas(target, config.members, config.rounding)
+    record = train(model, y0, t, data, config.epochs, config.lr, config.tol, config.optimizer, progress,
+                   shown=config.members)
+    main, replicas = _split(record, config.members, config.rounding)
+    return RunResult(config, system, model, t, target, main, replicas)
+
+
+def _loss_tolerance(result: RunResult) -> float:
+    """The rounding tolerance of the run's loss (:func:`dynform.sensitivity.loss`)."""
+    from .sensitivity import loss
+
+    return loss(result).tol
+
+
+def _with_replicas(target: torch.Tensor, members: int, rounding: int) -> torch.Tensor:
+    """``target`` ``(T, n)`` as it is for no replicas, else ``(members * (1 + rounding), 1, T, n)``: the
+    members' copies, then for each replica group ``r = 1..rounding`` copies whose predicted entry
+    ``r`` (counted over ``target[1:]``, cycling) is one ulp larger."""
+    if not rounding:
+        return target
+    copies = target.expand(members * (1 + rounding), *target.shape).clone()
+    n = target.shape[-1]
+    for r in range(1, rounding + 1):
+        k, j = divmod((r - 1) % target[1:].numel(), n)
+        entry = copies[r * members:(r + 1) * members, 1 + k, j]
+        copies[r * members:(r + 1) * members, 1 + k, j] = torch.nextafter(entry, torch.full_like(entry, math.inf))
+    return copies.unsqueeze(1)
+
+
+def _split(record: TrainResult, members: int, rounding: int) -> tuple[TrainResult, TrainResult | None]:
+    """The members' record, and the replicas' with a leading replica axis."""
+    def part(x: np.ndarray, rows: slice) -> np.ndarray:
+        return x[..., rows]
+
+    main = TrainResult(part(record.history, slice(0, members)), part(record.final_loss, slice(0, members)),
+                       part(record.iterations, slice(0, members)), record.seconds)
+    if not rounding:
+        return main, None
+    rest = slice(members, None)
+    shape = (rounding, members)
+    return main, TrainResult(part(record.history, rest).reshape(-1, *shape), part(record.final_loss, rest).reshape(shape),
+                             part(record.iterations, rest).reshape(shape), record.seconds)

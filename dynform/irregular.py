@@ -38,6 +38,7 @@ from torch import nn
 
 from .errors import ParameterError, TrainingDiverged
 from .irregular_data import DATASETS, TASKS, IrregularBatch, IrregularData, make_dataset
+from .precision import DTYPES
 from .solvers import check_solver, solve
 
 #: Short names (CLI, chapters, tables) and long names of the five models.
@@ -414,6 +415,7 @@ class IrregularConfig:
     solver: str = "rk4"
     substeps: int = 2  #: fixed-grid steps per gap
     obs_std: float = 0.05  #: Latent ODE observation noise s
+    dtype: str = "float32"  #: float32 or float64, for parameters, data and arithmetic
 
     def validate(self) -> "IrregularConfig":
         """Check every field; raise :class:`ParameterError` naming the first bad one. Returns self."""
@@ -444,6 +446,8 @@ class IrregularConfig:
         if not (isinstance(self.noise, (int, float)) and math.isfinite(self.noise) and self.noise >= 0):
             raise ParameterError("noise", f"must be a finite number >= 0, got {self.noise!r}")
         check_solver(self.solver)
+        if self.dtype not in DTYPES:
+            raise ParameterError("dtype", f"unknown dtype {self.dtype!r} (choices: {', '.join(DTYPES)})")
         return self
 
     def with_(self, **changes: Any) -> "IrregularConfig":
@@ -472,7 +476,7 @@ class IrregularResult:
 
     def stacked(self, batch: IrregularBatch) -> IrregularBatch:
         """``batch`` repeated for every member, so that the model can run it."""
-        return IrregularBatch.stack([batch] * self.model.members)
+        return IrregularBatch.stack([batch] * self.model.members).to(dtype=DTYPES[self.config.dtype])
 
     def predict(self, batch: IrregularBatch) -> np.ndarray:
         """This member's predictions at every point of ``batch``, shape (B, T, n), float64 numpy."""
@@ -539,11 +543,13 @@ def run_members(configs: Sequence[IrregularConfig], data: Sequence[IrregularData
         if replace(c.validate(), seed=first.seed, task=first.task) != first:
             raise ParameterError("configs", "members may differ only in seed and task")
     data = [c.data() for c in configs] if data is None else list(data)
-    train = IrregularBatch.stack([d.train for d in data])
-    test = IrregularBatch.stack([d.test for d in data])
+    dtype = DTYPES[first.dtype]
+    train = IrregularBatch.stack([d.train for d in data]).to(dtype=dtype)
+    test = IrregularBatch.stack([d.test for d in data]).to(dtype=dtype)
     with threads(1):
         model = build_irregular(first.model, train.dim, first.hidden, first.latent, solver=first.solver,
-                                substeps=first.substeps, obs_std=first.obs_std, seeds=[c.seed for c in configs])
+                                substeps=first.substeps, obs_std=first.obs_std,
+                                seeds=[c.seed for c in configs]).to(dtype)
         history, seconds = train_irregular(model, train, first.epochs, first.lr)
         mse = evaluate(model, test, test.target)
         train_mse = evaluate(model, train, all_but_first(train))
@@ -598,6 +604,15 @@ def solver_gap(result: IrregularResult, solver: str = "odeint:dopri5", rtol: flo
     finally:
         model.solver = original
     return float(np.abs(after - before).max())
+
+
+def latent_summary(result: IrregularResult, series: int = 3, draws: int = 20, seed: int = 0) -> dict[str, Any]:
+    """A trained Latent ODE on its first ``series`` test series: ``draws`` decoded posterior samples
+    (draws, B, T, n), their mean spread, and the final KL and log-likelihood terms of training."""
+    test = result.data.test.subset(slice(0, series))
+    samples = result.model.sample(result.stacked(test), draws, seed=seed)[:, result.member].double().numpy()
+    return {"test": test, "samples": samples, "spread": float(samples.std(0).mean()),
+            "kl": float(result.history["kl"][-1]), "loglik": float(result.history["loglik"][-1])}
 
 
 def ranking(rows: Sequence[dict[str, Any]], dataset: str, task: str) -> list[str]:

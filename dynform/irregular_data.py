@@ -71,8 +71,10 @@ class IrregularBatch:
         """The series selected by ``index``."""
         return IrregularBatch(self.t[index], self.y[index], self.observed[index], self.target[index])
 
-    def to(self, device: torch.device | str) -> "IrregularBatch":
-        return IrregularBatch(self.t.to(device), self.y.to(device), self.observed.to(device), self.target.to(device))
+    def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> "IrregularBatch":
+        """The batch on ``device``, with times and values in ``dtype`` (masks stay boolean)."""
+        return IrregularBatch(self.t.to(device, dtype), self.y.to(device, dtype), self.observed.to(device),
+                              self.target.to(device))
 
 
 @dataclass

@@ -143,6 +143,26 @@ def loss_curves(histories: Mapping[str, np.ndarray], labels: Mapping[str, str]) 
     return fig
 
 
+def rounding_growth(curves: Mapping[str, Mapping[str, np.ndarray]], labels: Mapping[str, str]) -> Figure:
+    """Relative loss difference from the reference run against the epoch, one panel per model and one
+    line per rounding variant (``curves[model][variant]``, with ``curves[model]["epoch"]``); float64
+    variants dashed. Zero differences are drawn at the bottom of the log axis."""
+    fig, axes = _figure(len(curves), figsize=(3.6 * len(curves), 3.2), sharey=True)
+    floor = 1e-17
+    for ax, (model, lines) in zip(axes, curves.items()):
+        epoch = lines["epoch"]
+        for variant, dev in lines.items():
+            if variant == "epoch":
+                continue
+            ax.semilogy(epoch, np.maximum(dev, floor), "--" if variant.startswith("float64") else "-", lw=1.0,
+                        alpha=0.8, label=labels.get(variant, variant))
+        ax.set(xlabel="epoch", title=model, ylim=(floor / 2, 10.0))
+    axes[0].set_ylabel("relative loss difference")
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=6, loc="outside right upper")
+    return fig
+
+
 def enable_png_display() -> bool:
     """Make a figure displayed or glued in a notebook carry a PNG, whatever the matplotlib backend.
 

@@ -1,8 +1,10 @@
 """Helpers that put computed numbers into the book: rounding, glue and Markdown tables.
 
-Values are rounded to a stated number of significant digits before they are shown or glued, so that
-the stored outputs nbval compares check the science, not floating-point noise. Wall times are always
-written as ``"<number> s"`` so the test sanitizer can recognise and mask them.
+Exact values are rounded to a stated number of significant digits before they are shown or glued.
+Trained values are :class:`dynform.checks.Measured`: they print to the digits their tolerance leaves,
+and every output that shows one records that tolerance, so nbval compares them within it (see
+:mod:`dynform.checks`). Wall times are always written as ``"<number> s"``, which the nbval sanitizer
+masks and :func:`dynform.checks.texts_agree` skips.
 """
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import math
 from typing import Any, Sequence
 
 import numpy as np
+
+from .checks import CheckedFigure, Measured, checked, token
 
 
 def sig(x: float, digits: int = 4) -> float:
@@ -21,9 +25,15 @@ def sig(x: float, digits: int = 4) -> float:
 
 
 def fmt(x: Any, digits: int = 4) -> str:
-    """Short text for a number (``g`` format, ``digits`` significant digits); strings pass through."""
+    """Short text for a number (``g`` format, ``digits`` significant digits); strings pass through.
+
+    A :class:`~dynform.checks.Measured` becomes a token that the display helpers below finish
+    (:func:`dynform.checks.checked`): its digits are those its tolerance leaves, not ``digits``.
+    """
     if isinstance(x, str):
         return x
+    if isinstance(x, Measured):
+        return token(x)
     if x is None:
         return "–"
     return f"{sig(x, digits):.{digits}g}"
@@ -51,11 +61,19 @@ def glue(name: str, value: Any, digits: int = 4, display: bool = False) -> Any:
     """Glue ``value`` under ``name`` for the prose (``{glue:text}`name```).
 
     Floats are rounded to ``digits`` significant digits and glued as plain Python floats (myst-nb
-    cannot format numpy or torch scalars). Returns what was glued.
+    cannot format numpy or torch scalars). A :class:`~dynform.checks.Measured` is glued to the digits
+    it carries, with its tolerance; a figure goes to :func:`glue_figure`. Returns what was glued.
     """
+    from matplotlib.figure import Figure
     from myst_nb import glue as _glue
 
-    if isinstance(value, (float, np.floating)) or (hasattr(value, "item") and getattr(value, "ndim", 1) == 0):
+    if isinstance(value, Figure):
+        return glue_figure(name, value)
+    if isinstance(value, str):
+        value = checked(value)
+    elif isinstance(value, Measured):
+        pass
+    elif isinstance(value, (float, np.floating)) or (hasattr(value, "item") and getattr(value, "ndim", 1) == 0):
         value = sig(float(value), digits)
     elif isinstance(value, (np.integer,)):
         value = int(value)
@@ -67,7 +85,16 @@ def show_markdown(text: str) -> None:
     """Display Markdown (a table, a matrix) as the cell's output."""
     from IPython.display import Markdown, display
 
-    display(Markdown(text))
+    text = checked(text)
+    display(Markdown(text) if isinstance(text, str) else text)
+
+
+def show_math(latex: str) -> None:
+    """Display a LaTeX formula (matrices) as the cell's output, as IPython's ``Math`` does."""
+    from IPython.display import Math, display
+
+    text = checked(latex, mime="text/latex")
+    display(Math(latex) if isinstance(text, str) else text)
 
 
 def glue_table(name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], digits: int = 4) -> None:
@@ -90,13 +117,20 @@ def glue_table(name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
     from IPython.display import Markdown
     from myst_nb import glue as _glue
 
-    _glue(name, Markdown(markdown_table(headers, rows, digits)), display=False)
+    text = checked(markdown_table(headers, rows, digits))
+    _glue(name, Markdown(text) if isinstance(text, str) else text, display=False)
 
 
-def glue_figure(name: str, fig: Any) -> None:
+def glue_figure(name: str, fig: Any, rms: float | None = None) -> None:
     """Glue a figure under ``name`` for ``{glue:figure}``; returns nothing, so the cell shows nothing.
 
-    (A cell ending in ``report.glue(name, fig)`` would also display the returned figure; a trailing
-    ``;`` hides it in Jupyter but not under nbval, which runs cells without history.)
+    nbval compares it as an image, within ``rms`` (:class:`~dynform.checks.CheckedFigure`), never as
+    PNG bytes; by default the tolerance measured for this figure
+    (:func:`dynform.sensitivity.figure_tolerance`). (A cell ending in ``report.glue(name, fig)`` would also display the returned figure; a
+    trailing ``;`` hides it in Jupyter but not under nbval, which runs cells without history.)
     """
-    glue(name, fig)
+    from myst_nb import glue as _glue
+
+    from .sensitivity import figure_tolerance
+
+    _glue(name, CheckedFigure(fig, figure_tolerance(name) if rms is None else rms), display=False)

@@ -13,9 +13,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .checks import Measured
 from .errors import ParameterError
 from .examples import matching, stated
 from .experiment import RunConfig, RunResult, run
+from . import sensitivity
 from .models import MATRIX_MODELS, MODEL_NAMES
 from .systems import get_system
 
@@ -32,6 +34,7 @@ TOLERANCES: dict[str, tuple[str, float, str]] = {
 }
 
 REPRODUCED, DIFFERS, NOT_COMPARABLE = "reproduced", "differs", "not comparable"
+UNDECIDED = "undecided by rounding"
 
 
 def seed_config(example: str, model: str, members: int = 16, seed: int = 0, **changes: Any) -> RunConfig:
@@ -64,11 +67,8 @@ def percentile_of(value: float, sample: np.ndarray) -> float:
     return float(100.0 * (np.mean(s < value) + 0.5 * np.mean(s == value)))
 
 
-def within(kind: str, ours: Any, note: Any) -> bool | None:
-    """Whether ``ours`` reproduces ``note`` under the tolerance of ``kind``; ``None``: not comparable."""
+def _agrees(kind: str, ours: Any, note: Any) -> bool:
     rule, tol, _ = TOLERANCES[kind]
-    if rule == "none" or ours is None:
-        return None
     if rule == "factor":
         return bool(ours > 0 and note > 0 and abs(math.log(ours / note)) <= math.log(tol))
     if rule == "relative":
@@ -76,16 +76,49 @@ def within(kind: str, ours: Any, note: Any) -> bool | None:
     return bool(abs(complex(ours) - complex(note)) <= tol)
 
 
+def percentile_measured(value: float, sample: np.ndarray, rtol: float) -> Measured:
+    """:func:`percentile_of` when every sample value may move by the fraction ``rtol`` under rounding:
+    the midpoint of the percentiles at the two ends, with half their distance (and at least a tenth of
+    one member's share) as its tolerance."""
+    s = np.asarray(sample, dtype=np.float64)
+    low = percentile_of(value, s * (1 + rtol))
+    high = percentile_of(value, s * (1 - rtol))
+    half = max((high - low) / 2, 10.0 / len(s))
+    return Measured((low + high) / 2, half, band=half)
+
+
+def within(kind: str, ours: Any, note: Any) -> bool | str | None:
+    """Whether ``ours`` reproduces ``note`` under the tolerance of ``kind``; ``None``: not comparable.
+
+    A trained ``ours`` (:class:`~dynform.checks.Measured`) is judged at both ends of its committed
+    rounding tolerance (``verdict_tol``): ``True`` or ``False`` only if both ends agree, else
+    :data:`UNDECIDED`, so that the verdict is the same on every machine.
+    """
+    rule = TOLERANCES[kind][0]
+    if rule == "none" or ours is None:
+        return None
+    if isinstance(ours, Measured):
+        tol = ours.verdict_tol
+        ends = {_agrees(kind, ours.value - tol, note), _agrees(kind, ours.value + tol, note),
+                _agrees(kind, ours.value, note)}
+        return ends.pop() if len(ends) == 1 else UNDECIDED
+    return _agrees(kind, ours, note)
+
+
 def verdict(kind: str, stated_value: Any, matching_value: Any, note: Any) -> str:
-    """``reproduced`` (with the stated settings), ``reproduced with matching settings``, ``differs``
-    or ``not comparable``, under the tolerance of ``kind``."""
+    """``reproduced`` (with the stated settings), ``reproduced with matching settings``, ``differs``,
+    ``undecided by rounding`` (the tolerance of a trained value straddles the rule) or ``not
+    comparable``, under the tolerance of ``kind``."""
     first = within(kind, stated_value, note)
     if first is None:
         return NOT_COMPARABLE
-    if first:
+    if first is True:
         return REPRODUCED
-    if matching_value is not None and within(kind, matching_value, note):
+    second = within(kind, matching_value, note) if matching_value is not None else False
+    if second is True:
         return REPRODUCED + " with matching settings"
+    if UNDECIDED in (first, second):
+        return UNDECIDED
     return DIFFERS
 
 
@@ -104,6 +137,11 @@ class LedgerRow:
     @property
     def verdict(self) -> str:
         return verdict(self.kind, self.ours, self.matching, self.note)
+
+
+def _number(x: Any) -> Any:
+    """A measured value as it is, anything else as a float."""
+    return x if isinstance(x, Measured) else float(x)
 
 
 def complex_text(z: complex, digits: int = 4) -> str:
@@ -139,24 +177,25 @@ def ledger(stated_runs: Mapping[tuple[str, str], RunResult],
             r = stated_runs[(example, model)]
             m = matching_runs.get(model) if example == "spiral" else None
             printed_row = ref["table"][model]
-            rows.append(LedgerRow(example, f"{table} loss", model, "loss", printed_row["loss"], r.loss,
-                                  m.loss if m else None))
+            rows.append(LedgerRow(example, f"{table} loss", model, "loss", printed_row["loss"], sensitivity.loss(r),
+                                  sensitivity.loss(m) if m else None))
             rows.append(LedgerRow(example, f"{table} time", model, "seconds", printed_row["seconds"], r.seconds,
                                   m.seconds if m else None))
             if "iterations" in printed_row:
                 rows.append(LedgerRow(example, f"{table} iterations", model, "iterations",
-                                      printed_row["iterations"], r.iterations, m.iterations if m else None))
+                                      printed_row["iterations"], sensitivity.iterations(r),
+                                      sensitivity.iterations(m) if m else None))
         for model in MATRIX_MODELS:
             r = stated_runs[(example, model)]
             m = matching_runs.get(model) if example == "spiral" else None
             for which, kind, ours, other in (
-                ("predicted", "predicted", r.matrix(), m.matrix() if m else None),
+                ("predicted", "predicted", sensitivity.matrix(r), sensitivity.matrix(m) if m else None),
                 ("true", "true", r.true_matrix(), m.true_matrix() if m else None),
             ):
                 printed_matrix = np.asarray(ref["matrices"][model][which], dtype=np.float64)
                 for (i, j), value in np.ndenumerate(printed_matrix):
                     rows.append(LedgerRow(example, f"{which} matrix [{i + 1},{j + 1}]", model, kind, float(value),
-                                          float(ours[i, j]), None if other is None else float(other[i, j])))
+                                          _number(ours[i, j]), None if other is None else _number(other[i, j])))
         if "eigenvalues" in ref:
             values, vectors = get_system(example).eigen()
             printed_values = np.asarray(ref["eigenvalues"]["real"]) + 1j * np.asarray(ref["eigenvalues"]["imag"])

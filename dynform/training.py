@@ -45,12 +45,14 @@ def train(
     tol: float | None = None,
     optimizer: str = "algorithm1",
     progress: bool = False,
+    shown: int | None = None,
 ) -> TrainResult:
     """Full-batch training of ``model`` on the trajectory ``target`` sampled at ``t`` from ``y0``.
 
     Runs at most ``epochs`` optimiser steps. With ``tol``, a member stops (its parameters freeze) at the
     first loss evaluation below ``tol``; ``iterations`` counts the steps it took before that. A NaN or
-    infinite loss raises :class:`TrainingDiverged` naming the epoch.
+    infinite loss raises :class:`TrainingDiverged` naming the epoch; its message lists the losses of
+    the first ``shown`` members (all by default: the others are helpers, such as rounding replicas).
     """
     if not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ParameterError("epochs", f"must be a positive integer, got {epochs!r}")
@@ -70,7 +72,7 @@ def train(
         value = loss.detach()
         # the losses are >= 0: a finite sum means every member's loss is finite (else check each)
         if not math.isfinite(value.sum().item()):
-            _check_finite(value, epoch, lr)
+            _check_finite(value, epoch, lr, shown)
         history.append(value)
         if tol is not None:
             active &= value >= tol
@@ -86,7 +88,7 @@ def train(
         iterations += epochs
     with torch.no_grad():
         final = trajectory_loss(model(y0, t), target)
-    _check_finite(final, epochs, lr)
+    _check_finite(final, epochs, lr, shown)
     seconds = time.perf_counter() - start
     return TrainResult(
         history=torch.stack(history).cpu().numpy(),
@@ -96,9 +98,9 @@ def train(
     )
 
 
-def _check_finite(loss: torch.Tensor, epoch: int, lr: float) -> None:
+def _check_finite(loss: torch.Tensor, epoch: int, lr: float, shown: int | None = None) -> None:
     if not torch.isfinite(loss).all():
         raise TrainingDiverged(
-            f"training diverged: the loss became {loss.detach().cpu().numpy().tolist()} at epoch {epoch}; "
+            f"training diverged: the loss became {loss[:shown].detach().cpu().numpy().tolist()} at epoch {epoch}; "
             f"try a smaller lr (was {lr})"
         )

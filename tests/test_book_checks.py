@@ -59,9 +59,9 @@ def chapter_ipynb(tmp_path_factory) -> Path:
     return path
 
 
-def papermill(src: Path, out: Path, args: list[str]) -> subprocess.CompletedProcess:
+def papermill(src: Path, out: Path, args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "papermill"), str(src), str(out), "--no-progress-bar", "-k", "python3", *args],
-                          capture_output=True, text=True, env=ENV, cwd=src.parent, timeout=600)
+                          capture_output=True, text=True, env={**ENV, **(env or {})}, cwd=src.parent, timeout=600)
 
 
 def _error_cell(nb) -> tuple[int, dict]:
@@ -145,11 +145,18 @@ def test_divergence_names_epoch_and_renders_nothing(refused):
     assert not any(c.get("execution_count") for c in nb.cells[index + 1:] if c.cell_type == "code")
 
 
-def test_chapter_is_deterministic(chapter_ipynb, tmp_path):
-    """Two executions glue exactly the same values (numbers, tables and the figure's PNG)."""
+#: The math kernels of another CPU, emulated on this one (see the sensitivity chapter).
+OTHER_CPU = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"}
+
+
+@pytest.mark.parametrize("cpu", ["this CPU", "emulated other CPU"])
+def test_chapter_is_deterministic(chapter_ipynb, tmp_path, cpu):
+    """Two executions on one machine glue exactly the same values (numbers, tables and the figure's PNG),
+    with this CPU's math kernels and with another's."""
+    env = OTHER_CPU if cpu != "this CPU" else {}
     outs = [tmp_path / f"run{k}.ipynb" for k in range(2)]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        procs = list(pool.map(lambda out: papermill(chapter_ipynb, out, ["-p", "epochs", "60"]), outs))
+        procs = list(pool.map(lambda out: papermill(chapter_ipynb, out, ["-p", "epochs", "60"], env), outs))
     for proc in procs:
         assert proc.returncode == 0, proc.stderr[-2000:]
     runs = [_glued(nbformat.read(out, as_version=4)) for out in outs]
@@ -189,12 +196,22 @@ def test_strict_build_fails_on_a_failing_cell(tmp_path, failing):
         assert proc.returncode == 0, log[-3000:]
 
 
-def _nbval(notebook: Path) -> subprocess.CompletedProcess:
+def _nbval(notebook: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """nbval over one notebook as a reader runs it, with the chapters' tolerances (chapters/conftest.py)."""
+    if notebook.parent != ROOT / "chapters":
+        shutil.copy(ROOT / "chapters" / "conftest.py", notebook.parent / "conftest.py")
     return subprocess.run(
         [sys.executable, "-m", "pytest", str(notebook), "--nbval", "--nbval-sanitize-with",
          str(ROOT / "tests" / "nbval_sanitize.cfg"), "-o", "addopts=", "-p", "no:cacheprovider",
          "--rootdir", str(notebook.parent), "-q"],
-        capture_output=True, text=True, env=ENV, cwd=notebook.parent, timeout=600)
+        capture_output=True, text=True, env={**ENV, **(env or {})}, cwd=notebook.parent, timeout=900)
+
+
+def test_stored_chapter_passes_on_another_cpu():
+    """The spiral chapter's stored outputs, checked by nbval with the math kernels of another CPU: the
+    trained numbers move, and stay within their stated tolerances."""
+    proc = _nbval(ROOT / "chapters" / "02_spiral.ipynb", OTHER_CPU)
+    assert proc.returncode == 0, proc.stdout[-5000:]
 
 
 def test_nbval_fails_when_the_initialisation_changes(tmp_path):
@@ -214,6 +231,8 @@ def test_nbval_fails_when_the_initialisation_changes(tmp_path):
     demo = next(i for i, c in enumerate(code) if "dynform.run(config)" in c.source)
     figure = next(i for i, c in enumerate(code) if "fig_demo_loss" in c.source)
     validation = 1
-    # The trained numbers and the figure changed; the settings printout shows the new init_std.
-    assert {demo, figure} <= failed, proc.stdout[-3000:]
+    # The demonstration's loss at its initial parameters is computed without training and carries all its
+    # digits, so the changed initialisation fails it; the settings printout shows the new init_std. The
+    # loss curve may or may not move beyond the RMS tolerance that rounding alone needs for it.
+    assert demo in failed and "outside its stated tolerance" in proc.stdout, proc.stdout[-3000:]
     assert failed <= {validation, demo, figure}, proc.stdout[-3000:]

@@ -78,3 +78,9 @@ def test_divergence_exit_3_names_epoch_and_smaller_lr(capsys):
     assert "\n" not in err
     assert re.fullmatch(r"dynform: error: training diverged: the loss became \[(inf|nan)\] at epoch \d+; "
                         r"try a smaller lr \(was 10\.0\)", err), err
+
+
+def test_sensitivity_refuses_unknown_variants(capsys):
+    assert main(["sensitivity", "--variants", "reference,fast-math"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dynform: error: --variants: ") and "fast-math" in err and "\n" not in err.rstrip("\n")

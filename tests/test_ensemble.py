@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from dynform import ParameterError, RunConfig, run
 from dynform.examples import stated
@@ -129,3 +130,23 @@ def test_benchmark_baseline_trains_like_ode_demo():
     # only matters while the running mean of squared gradients is tiny, so the runs stay close
     ours = run(RunConfig(model="nnm", epochs=200)).loss
     assert loss == pytest.approx(ours, rel=0.05)
+
+
+def test_rounding_replicas_leave_the_run_alone_and_measure_its_spread():
+    """The replicas trained beside a run do not change it; each sees data one ulp off in one entry."""
+    from dynform.experiment import _with_replicas
+
+    cfg = stated("spiral", "nnm").with_(epochs=200)
+    with_replicas, alone = run(cfg.with_(rounding=3)), run(cfg.with_(rounding=0))
+    assert with_replicas.loss == alone.loss and alone.replicas is None
+    assert with_replicas.replicas.final_loss.shape == (3, 1)
+    assert with_replicas.replica_matrices().shape == (3, 1, 2, 2)
+    target = alone.target
+    data = _with_replicas(target, 2, 3)
+    assert data.shape == (8, 1, *target.shape)
+    assert torch.equal(data[:2, 0], target.expand(2, *target.shape))
+    for r in range(1, 4):
+        changed = (data[2 * r:2 * r + 2, 0] != target).nonzero()
+        assert len(changed) == 2 and (changed[:, 1] >= 1).all()  # one entry per member, never y0
+        assert torch.equal(torch.nextafter(target[changed[0, 1], changed[0, 2]], torch.tensor(np.inf)),
+                           data[2 * r, 0, changed[0, 1], changed[0, 2]])

@@ -1,0 +1,588 @@
+"""How far the book's trained numbers move under rounding alone, and the tolerances that follow.
+
+At the note's settings training is chaotic: a rounding difference in the first step can grow until it
+changes the leading digits of a trained number. This module measures that growth for every headline
+number of the book (Tables 1 and 2, the learned matrices, the irregular test MSEs):
+
+* :data:`VARIANTS` are the ways rounding can change without the method changing: the math kernels
+  (``ATEN_CPU_CAPABILITY``, ``MKL_CBWR``), the thread count, a one-ulp nudge of the initial
+  parameters, and the precision (float32 against float64). Each variant runs in a fresh process,
+  because the kernel choice is read when torch starts.
+* :func:`headline_numbers` computes every headline number in the current process.
+* :func:`measure` runs every variant and writes one JSON file (``sensitivity.json`` beside this
+  module), with the date, machine and command that made it; ``python -m dynform sensitivity`` calls it.
+* :func:`tolerance` turns the measured spread of a number into the tolerance its checks use. The rule
+  is stated once, in :data:`TOLERANCE_RULE`.
+* :func:`loss`, :func:`matrix`, :func:`matrix_error`, :func:`iterations` and :func:`statistic` give a
+  run's numbers as :class:`~dynform.checks.Measured`, with the larger of the run's own rounding
+  replicas' spread (``RunConfig.rounding``) and the tolerance of the nearest headline number.
+* :func:`measure_figures` re-executes the chapters under other math kernels and records how far each
+  glued figure moves; :func:`figure_tolerance` is the RMS tolerance that follows.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+#: Where the committed measurement lives (package data).
+DATA_FILE = "sensitivity.json"
+
+#: Environment of the reference process: one thread, as the Makefile sets.
+BASE_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way of changing rounding only: extra environment variables and run settings."""
+
+    label: str  #: words for the table
+    env: Mapping[str, str] = field(default_factory=dict)
+    dtype: str = "float32"
+    init_ulp: int = 0
+    data_ulp: int = 0  #: regular runs only: one training sample one ulp up
+
+    def key(self) -> str:
+        return self.label
+
+
+#: The rounding variants, keyed by a short name. ``reference`` is the book's own setting.
+VARIANTS: dict[str, Variant] = {
+    "reference": Variant("as installed, 1 thread"),
+    "aten-avx2": Variant("ATEN_CPU_CAPABILITY=avx2", {"ATEN_CPU_CAPABILITY": "avx2"}),
+    "aten-default": Variant("ATEN_CPU_CAPABILITY=default", {"ATEN_CPU_CAPABILITY": "default"}),
+    "mkl-compatible": Variant("MKL_CBWR=COMPATIBLE", {"MKL_CBWR": "COMPATIBLE"}),
+    "both": Variant("ATEN_CPU_CAPABILITY=default and MKL_CBWR=COMPATIBLE",
+                    {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"}),
+    "openblas-generic": Variant("OPENBLAS_CORETYPE=Prescott (numpy's BLAS)", {"OPENBLAS_CORETYPE": "Prescott"}),
+    "all-kernels": Variant("all three kernel changes", {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE",
+                                                        "OPENBLAS_CORETYPE": "Prescott"}),
+    "threads-2": Variant("2 threads", {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}),
+    "ulp": Variant("initial parameters + 1 ulp", init_ulp=1),
+    **{f"data-ulp-{k}": Variant(f"training sample entry {k} + 1 ulp", data_ulp=k) for k in (1, 4, 9, 14)},
+    "float64": Variant("float64", dtype="float64"),
+    "float64-both": Variant("float64, both kernel changes", {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"},
+                            dtype="float64"),
+    "float64-ulp": Variant("float64, initial parameters + 1 ulp", dtype="float64", init_ulp=1),
+    **{f"float64-data-ulp-{k}": Variant(f"float64, training sample entry {k} + 1 ulp", dtype="float64", data_ulp=k)
+       for k in (1, 4, 9, 14)},
+}
+
+
+#: Every HISTORY_STRIDE-th loss of the spiral runs is kept, to show how a rounding difference grows.
+HISTORY_STRIDE = 10
+
+
+def headline_numbers(dtype: str = "float32", init_ulp: int = 0, data_ulp: int = 0,
+                     irregular: bool = True, histories: dict[str, list[float]] | None = None) -> dict[str, float]:
+    """Every headline trained number of the book, computed here: name -> value.
+
+    Names read ``example/model/quantity``: ``spiral/nn/loss``, ``center/nnm/iterations``,
+    ``spiral/nodem/matrix[1,2]``, ``irregular/periodic/interp/odernn/mse`` (mean over the chapter's
+    seeds). The runs are the ones the chapters make, with their default parameters. ``data_ulp``
+    applies to the regular runs only; with it the irregular numbers are left out.
+    """
+    from .examples import stated
+    from .experiment import run
+    from .models import MATRIX_MODELS, MODEL_NAMES
+
+    out: dict[str, float] = {}
+    for example in ("spiral", "center"):
+        for model in MODEL_NAMES:
+            r = run(stated(example, model).with_(dtype=dtype, init_ulp=init_ulp, data_ulp=data_ulp, rounding=0))
+            if histories is not None and example == "spiral":
+                histories[model] = r.record.history[::HISTORY_STRIDE, 0].tolist()
+            out[f"{example}/{model}/loss"] = r.loss
+            out[f"{example}/{model}/iterations"] = float(r.iterations)
+            if model in MATRIX_MODELS:
+                for (i, j), v in np.ndenumerate(r.matrix()):
+                    out[f"{example}/{model}/matrix[{i + 1},{j + 1}]"] = float(v)
+    from .examples import matching
+
+    for model in MODEL_NAMES:
+        r = run(matching(model).with_(dtype=dtype, init_ulp=init_ulp, data_ulp=data_ulp, rounding=0))
+        out[f"spiral-matching/{model}/loss"] = r.loss
+        if model in MATRIX_MODELS:
+            for (i, j), v in np.ndenumerate(r.matrix()):
+                out[f"spiral-matching/{model}/matrix[{i + 1},{j + 1}]"] = float(v)
+    out.update(_seed_statistics(dtype, init_ulp, data_ulp))
+    out.update(_gradient_chapter_numbers(dtype, init_ulp, data_ulp))
+    if irregular and not data_ulp:
+        from . import irregular as irr
+
+        config = irr.IrregularConfig(dtype=dtype)
+        results = irr.benchmark(config, tuple(irr.IRREGULAR_MODELS), ("spiral", "periodic"), ("interp", "extrap"),
+                                IRREGULAR_SEEDS)
+        for row in irr.summarize(results):
+            out[f"irregular/{row['dataset']}/{row['task']}/{row['model']}/mse"] = row["mse_mean"]
+            out[f"irregular/{row['dataset']}/{row['task']}/{row['model']}/mse_sd"] = row["mse_sd"]
+        for ds in ("spiral", "periodic"):
+            lat = next(r for r in results if (r.config.model, r.config.dataset, r.config.task, r.config.seed)
+                       == ("latent-ode", ds, "extrap", IRREGULAR_SEEDS[0]))
+            summary = irr.latent_summary(lat)
+            for stat in ("kl", "loglik", "spread"):
+                out[f"irregular/{ds}/extrap/latent-ode/{stat}"] = summary[stat]
+    return out
+
+
+#: The seed statistics of the seeds chapter: name -> function of the members' final losses.
+SEED_STATISTICS = {
+    "median": np.median, "min": np.min, "max": np.max,
+    "q1": lambda v: np.percentile(v, 25), "q3": lambda v: np.percentile(v, 75),
+    "ratio": lambda v: v.max() / v.min(), "below-1e-2": lambda v: float((v < 1e-2).sum()),
+}
+
+
+def _seed_statistics(dtype: str, init_ulp: int, data_ulp: int, members: int = 16) -> dict[str, float]:
+    """The seeds chapter's statistics over ``members`` seeds of every row of Tables 1 and 2."""
+    from .examples import stated
+    from .experiment import run
+    from .models import MODEL_NAMES
+
+    out = {}
+    for example in ("spiral", "center"):
+        for model in MODEL_NAMES:
+            r = run(stated(example, model).with_(members=members, dtype=dtype, init_ulp=init_ulp,
+                                                 data_ulp=data_ulp, rounding=0))
+            for stat, fn in SEED_STATISTICS.items():
+                out[f"seeds/{example}/{model}/{stat}"] = float(fn(r.record.final_loss))
+            for stat in ("median", "min", "max"):
+                out[f"seeds/{example}/{model}/iterations-{stat}"] = float(SEED_STATISTICS[stat](r.record.iterations))
+    return out
+
+
+def _gradient_chapter_numbers(dtype: str, init_ulp: int, data_ulp: int) -> dict[str, float]:
+    """The trained numbers of the gradient appendix: the spiral's MLP step map trained by torch's RMSprop
+    (where its loss curve leaves Algorithm 1's), and by the hand gradients in float64 numpy (100 and 1000
+    steps, full and one-step gradients). The nudges act on the numpy arrays in their own precision."""
+    from . import gradients as gr
+    from .data import time_grid, trajectory
+    from .examples import stated
+    from .experiment import run
+    from .models import build_model
+    from .paper import printed
+    from .systems import get_system
+
+    out: dict[str, float] = {}
+    config = stated("spiral", "nn").with_(dtype=dtype, init_ulp=init_ulp, data_ulp=data_ulp, rounding=0)
+    curves = {name: run(config.with_(optimizer=name)) for name in ("algorithm1", "torch-rmsprop")}
+    h = {k: np.append(r.record.history[:, 0], r.loss) for k, r in curves.items()}
+    for name, curve in h.items():
+        for stat, value in gr.history_summary(curve).items():
+            out[f"gradients/{name}/{stat}"] = value
+    ratio = h["torch-rmsprop"] / h["algorithm1"]
+    for key, apart in (("1pc", np.abs(ratio - 1) > 0.01), ("x2", np.abs(np.log(ratio)) > np.log(2))):
+        out[f"gradients/curves-apart-{key}/step"] = float(apart.argmax() if apart.any() else len(apart))
+    alg1 = printed()["algorithm1"]
+    init = gr.mlp_parameters(build_model("nn", hidden=config.hidden, seeds=(config.seed,), init_std=config.init_std))
+    for _ in range(init_ulp):
+        init = {k: np.nextafter(v, np.inf) for k, v in init.items()}
+    target = trajectory(get_system("spiral"), np.array(config.y0), time_grid(config.t0, config.t1, config.points))
+    if data_ulp:
+        flat = target[1:].reshape(-1)
+        flat[data_ulp - 1] = np.nextafter(flat[data_ulp - 1], np.inf)
+    for epochs in (100, config.epochs):
+        for key, through_time in (("bptt", True), ("onestep", False)):
+            _, history, final = gr.hand_train(init, target[0], target, epochs, alg1["lr"], alg1["gamma"], alg1["eps"],
+                                              through_time)
+            for stat, value in gr.history_summary(np.append(history, final)).items():
+                out[f"gradients/hand-{key}-{epochs}/{stat}"] = value
+    return out
+
+
+#: Seeds of the irregular chapter's default runs (``seed = 0``, ``n_seeds = 3``).
+IRREGULAR_SEEDS = (0, 1, 2)
+
+
+def seed_spread(members: int = 16) -> dict[str, dict[str, float]]:
+    """Median and quartiles over ``members`` seeds of every regular headline number (stated settings)."""
+    from .examples import stated
+    from .experiment import run
+    from .models import MATRIX_MODELS, MODEL_NAMES
+    from .reproduction import spread
+
+    out: dict[str, dict[str, float]] = {}
+    for example in ("spiral", "center"):
+        for model in MODEL_NAMES:
+            r = run(stated(example, model).with_(members=members))
+            out[f"{example}/{model}/loss"] = spread(r.record.final_loss)
+            out[f"{example}/{model}/iterations"] = spread(r.record.iterations)
+            if model in MATRIX_MODELS:
+                M = r.model.matrix().double().numpy()
+                for i in range(M.shape[1]):
+                    for j in range(M.shape[2]):
+                        out[f"{example}/{model}/matrix[{i + 1},{j + 1}]"] = spread(M[:, i, j])
+    return out
+
+
+def _machine() -> str:
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{name}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}"
+
+
+def _run_variant(name: str, irregular: bool) -> dict[str, Any]:
+    variant = VARIANTS[name]
+    env = {**os.environ, **BASE_ENV, **variant.env}
+    code = ("import json, sys; from dynform.sensitivity import headline_numbers; h = {}; "
+            f"v = headline_numbers({variant.dtype!r}, {variant.init_ulp}, {variant.data_ulp}, {irregular}, h); "
+            "json.dump({'values': v, 'histories': h}, sys.stdout)")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"variant {name!r} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout)
+
+
+def measure(path: Path | None = None, variants: Sequence[str] = tuple(VARIANTS), irregular: bool = True,
+            jobs: int = 2, command: str = "python -m dynform sensitivity", progress: bool = False) -> dict[str, Any]:
+    """Run every variant in its own process (``jobs`` at a time), add the seed spread, write JSON.
+
+    Returns what it wrote: ``values[variant][name]``, ``seed_spread[name]``, the variants' settings and
+    the provenance (date, machine, torch version, command).
+    """
+    import torch
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tqdm import tqdm
+
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown or "reference" not in variants:
+        from .errors import ParameterError
+
+        raise ParameterError("variants", f"must include 'reference' and only known names "
+                                         f"({', '.join(VARIANTS)}), got {list(variants)}")
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {v: pool.submit(_run_variant, v, irregular) for v in variants}
+        done = {v: f.result() for v, f in tqdm(futures.items(), disable=not progress, desc="variants")}
+    os.environ.update(BASE_ENV)
+    torch.set_num_threads(1)
+    result = {
+        "provenance": {"date": datetime.date.today().isoformat(), "machine": _machine(),
+                       "torch": torch.__version__, "python": platform.python_version(), "command": command},
+        "variants": {v: {"label": VARIANTS[v].label, "env": dict(VARIANTS[v].env), "dtype": VARIANTS[v].dtype,
+                         "init_ulp": VARIANTS[v].init_ulp, "data_ulp": VARIANTS[v].data_ulp} for v in variants},
+        "values": {v: d["values"] for v, d in done.items()},
+        "histories": {v: d["histories"] for v, d in done.items()},
+        "history_stride": HISTORY_STRIDE,
+        "seed_spread": seed_spread(),
+    }
+    path = Path(path) if path is not None else Path(str(resources.files("dynform").joinpath(DATA_FILE)))
+    if path.exists():  # the figure measurement is made separately (measure_figures) and kept
+        result["figures"] = json.loads(path.read_text()).get("figures", {})
+    path.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+    measured.cache_clear()
+    return result
+
+
+@lru_cache(maxsize=1)
+def measured() -> dict[str, Any]:
+    """The committed measurement (``sensitivity.json``)."""
+    return json.loads(resources.files("dynform").joinpath(DATA_FILE).read_text())
+
+
+#: The tolerance rule, stated once: a trained number's tolerance is :data:`SAFETY` times the largest
+#: deviation from the reference that rounding alone produced among the variants of the book's
+#: precision, and never less than :data:`FLOOR_ULPS` units in the last place of that precision.
+SAFETY = 3.0
+FLOOR_ULPS = 16
+TOLERANCE_RULE = (f"{SAFETY:g} × the largest deviation from the reference among the rounding variants of the "
+                  f"same precision, and at least {FLOOR_ULPS} ulps of the value")
+
+
+def rounding_variants(dtype: str) -> list[str]:
+    """The measured variants that compute in ``dtype``, the reference of that precision first."""
+    data = measured()
+    same = [v for v, s in data["variants"].items() if s["dtype"] == dtype]
+    ref = "reference" if dtype == "float32" else "float64"
+    return [ref] + [v for v in same if v != ref]
+
+
+def deviations(name: str, dtype: str = "float32") -> dict[str, float]:
+    """``|value(variant) - value(reference)|`` of headline number ``name`` for every rounding variant
+    of precision ``dtype`` (the reference itself left out)."""
+    data = measured()["values"]
+    variants = rounding_variants(dtype)
+    ref = data[variants[0]][name]
+    return {v: abs(data[v][name] - ref) for v in variants[1:] if name in data[v]}
+
+
+def tolerance(name: str, dtype: str = "float32") -> float:
+    """The absolute tolerance of headline number ``name`` by :data:`TOLERANCE_RULE`."""
+    import torch
+
+    data = measured()["values"]
+    ref = data[rounding_variants(dtype)[0]][name]
+    ulp = float(torch.finfo(getattr(torch, dtype)).eps) * max(abs(ref), 1e-30)
+    return max(SAFETY * max(deviations(name, dtype).values()), FLOOR_ULPS * ulp)
+
+
+def relative_tolerance(name: str, dtype: str = "float32") -> float:
+    """:func:`tolerance` of ``name`` as a fraction of its reference value."""
+    ref = measured()["values"][rounding_variants(dtype)[0]][name]
+    return tolerance(name, dtype) / abs(ref) if ref else math.inf
+
+
+def trained(value: float, like: str, dtype: str = "float32", relative: bool = True):
+    """``value`` as a :class:`~dynform.checks.Measured` with the tolerance of headline number ``like``:
+    the same fraction of ``value`` (``relative``) or the same absolute amount (matrix entries)."""
+    from .checks import Measured
+
+    tol = relative_tolerance(like, dtype) * abs(float(value)) if relative else tolerance(like, dtype)
+    return Measured(float(value), tol if tol > 0 else tolerance(like, dtype))
+
+
+def _example(system: str) -> str:
+    """The measured example whose tolerances a run on ``system`` inherits (a custom matrix: the spiral's)."""
+    return system if system in ("spiral", "center") else "spiral"
+
+
+def _row(config) -> str:
+    """The headline prefix whose tolerances a regular run inherits: its own, if it is one of the
+    measured runs (``spiral/nn``, ``spiral-matching/nodem``, ...), else its example's row."""
+    from dataclasses import replace
+
+    from .examples import matching, stated
+
+    example = _example(config.system)
+    plain = replace(config, members=1, rounding=0)
+    if example == "spiral" and plain == replace(matching(config.model), rounding=0, dtype=config.dtype):
+        return f"spiral-matching/{config.model}"
+    return f"{example}/{config.model}"
+
+
+def _measured(value: float, replicas: np.ndarray | None, inherited: float, dtype: str):
+    """``value`` with the larger of two tolerances: :data:`SAFETY` times its largest deviation among the
+    run's own rounding replicas, and the tolerance ``inherited`` from the headline measurement."""
+    import torch
+
+    from .checks import Measured
+
+    own = SAFETY * float(np.max(np.abs(np.asarray(replicas, dtype=np.float64) - value))) if replicas is not None else 0.0
+    floor = FLOOR_ULPS * float(torch.finfo(getattr(torch, dtype)).eps) * max(abs(value), 1e-30)
+    band = max(inherited, floor)
+    return Measured(float(value), max(own, band), band=band)
+
+
+def computed(value: float, dtype: str = "float32"):
+    """A number computed without training (a loss at the initial parameters, say): rounding moves it
+    only by a few ulps, so its tolerance is the floor of :data:`TOLERANCE_RULE`."""
+    return _measured(float(value), None, 0.0, dtype)
+
+
+def loss(result, member: int = 0):
+    """The final loss of a regular run's ``member``: its tolerance is the larger of what the run's own
+    rounding replicas show and the relative tolerance of its row of Table 1 or 2."""
+    c = result.config
+    value = float(result.record.final_loss[member])
+    reps = result.replicas.final_loss[:, member] if result.replicas is not None else None
+    return _measured(value, reps, relative_tolerance(f"{_row(c)}/loss", c.dtype) * abs(value), c.dtype)
+
+
+def iterations(result, member: int = 0):
+    """The optimiser steps a regular run's ``member`` took, with the tolerance of its replicas and row."""
+    c = result.config
+    value = float(result.record.iterations[member])
+    reps = result.replicas.iterations[:, member] if result.replicas is not None else None
+    return _measured(value, reps, tolerance(f"{_row(c)}/iterations", c.dtype), c.dtype)
+
+
+def matrix(result, member: int = 0) -> np.ndarray:
+    """The learned matrix of a regular matrix-model run's ``member``, entry by entry with the larger of
+    the replicas' and the row's tolerance (an object array of :class:`~dynform.checks.Measured`)."""
+    c = result.config
+    M = result.matrices()[member]
+    reps = result.replica_matrices()[:, member] if result.replicas is not None else None
+    out = np.empty(M.shape, dtype=object)
+    for (i, j), v in np.ndenumerate(M):
+        inherited = tolerance(f"{_row(c)}/matrix[{i + 1},{j + 1}]", c.dtype)
+        out[i, j] = _measured(float(v), None if reps is None else reps[:, i, j], inherited, c.dtype)
+    return out
+
+
+def matrix_error(result, reference: np.ndarray, member: int = 0):
+    """``max |M - reference|`` of a matrix-model run, with the tolerance its replicas and row give it."""
+    c = result.config
+    err = float(np.abs(result.matrices()[member] - reference).max())
+    reps = None
+    if result.replicas is not None:
+        reps = np.abs(result.replica_matrices()[:, member] - reference).max(axis=(1, 2))
+    n = reference.shape[0]
+    inherited = max(tolerance(f"{_row(c)}/matrix[{i + 1},{j + 1}]", c.dtype) for i in range(n) for j in range(n))
+    return _measured(err, reps, inherited, c.dtype)
+
+
+def statistic(result, fn, quantity: str = "loss", like: str | None = None):
+    """``fn`` of the members' final losses (or ``iterations``), with the tolerance its values over the
+    rounding replica groups give it, and at least the relative tolerance of headline number ``like``
+    (default: the row's ``quantity`` for one run)."""
+    c = result.config
+    values = getattr(result.record, "final_loss" if quantity == "loss" else "iterations")
+    value = float(fn(values))
+    reps = None
+    if result.replicas is not None:
+        rows = getattr(result.replicas, "final_loss" if quantity == "loss" else "iterations")
+        reps = np.array([fn(row) for row in rows])
+    name = like or f"{_row(c)}/{quantity}"
+    inherited = relative_tolerance(name, c.dtype) * abs(value) if value else tolerance(name, c.dtype)
+    return _measured(value, reps, inherited, c.dtype)
+
+
+# --- what the sensitivity chapter shows ------------------------------------------------------------
+
+#: Rounding variants of float32 grouped as the chapter's table shows them.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "math kernels": ("aten-avx2", "aten-default", "mkl-compatible", "both", "openblas-generic", "all-kernels"),
+    "2 threads": ("threads-2",),
+    "parameters + 1 ulp": ("ulp",),
+    "data + 1 ulp": ("data-ulp-1", "data-ulp-4", "data-ulp-9", "data-ulp-14"),
+}
+
+
+def names(prefix: str = "") -> list[str]:
+    """The measured headline numbers whose name starts with ``prefix``, in the measurement's order."""
+    return [n for n in measured()["values"]["reference"] if n.startswith(prefix)]
+
+
+def group_deviation(name: str, group: str) -> float | None:
+    """Largest relative deviation from the float32 reference of ``name`` over the variants of ``group``
+    (``None`` where no variant of the group computed it)."""
+    data = measured()["values"]
+    ref = data["reference"][name]
+    devs = [abs(data[v][name] - ref) for v in GROUPS[group] if v in data and name in data[v]]
+    return max(devs) / max(abs(ref), 1e-300) if devs else None
+
+
+def carried(name: str, dtype: str = "float32") -> int:
+    """Significant digits headline number ``name`` carries in ``dtype`` under :data:`TOLERANCE_RULE`."""
+    from .checks import carried_digits
+
+    ref = measured()["values"][rounding_variants(dtype)[0]][name]
+    return carried_digits(ref, tolerance(name, dtype))
+
+
+def table_rows(prefix: str = "") -> list[list[Any]]:
+    """One row per headline number: name, float32 value, the relative deviation of each group, the
+    float64 value and its largest relative deviation, the seed spread (IQR / median), and the
+    tolerance and digits in each precision."""
+    data = measured()
+    rows = []
+    for n in names(prefix):
+        v32, v64 = data["values"]["reference"][n], data["values"]["float64"][n]
+        dev64 = max(deviations(n, "float64").values()) / max(abs(v64), 1e-300)
+        seeds = data["seed_spread"].get(n)
+        iqr = seeds["iqr"] / abs(seeds["median"]) if seeds and seeds["median"] else None
+        rows.append([f"`{n}`", f"{v32:.6g}", *[group_deviation(n, g) for g in GROUPS],
+                     abs(v64 - v32) / max(abs(v32), 1e-300),
+                     dev64, iqr, relative_tolerance(n, "float32"), carried(n, "float32"), carried(n, "float64")])
+    return rows
+
+
+def precision_comparison() -> dict[str, Any]:
+    """Which precision lets more headline numbers carry more digits: per number, the digits carried in
+    float32 and float64, and the counts of numbers each precision serves better."""
+    both = [n for n in names() if all(n in measured()["values"][v] for v in rounding_variants("float64"))]
+    digits = {n: (carried(n, "float32"), carried(n, "float64")) for n in both}
+    return {"digits": digits,
+            "float64_better": sorted(n for n, (a, b) in digits.items() if b > a),
+            "float32_better": sorted(n for n, (a, b) in digits.items() if a > b),
+            "same": sorted(n for n, (a, b) in digits.items() if a == b)}
+
+
+def growth(model: str) -> dict[str, np.ndarray]:
+    """Relative difference of the spiral's loss history of ``model`` from its reference, per variant:
+    the float32 variants against float32, the float64 ones against float64. Returns the epochs too."""
+    data = measured()
+    out: dict[str, np.ndarray] = {}
+    for dtype in ("float32", "float64"):
+        ref_name, *others = rounding_variants(dtype)
+        ref = np.asarray(data["histories"][ref_name][model])
+        for v in others:
+            if model in data["histories"].get(v, {}):
+                out[v] = np.abs(np.asarray(data["histories"][v][model]) - ref) / ref
+    out["epoch"] = np.arange(len(ref)) * data["history_stride"] + 1
+    return out
+
+
+# --- figures ----------------------------------------------------------------------------------------
+
+#: Figures are compared as images: RMS pixel difference (0-255) at most FIGURE_SAFETY times what the
+#: math kernels of another CPU produced, and at least FIGURE_FLOOR (antialiasing of identical data).
+FIGURE_SAFETY = 3.0
+FIGURE_FLOOR = 1.0
+
+
+def figure_rms(stored: Path, fresh: Path) -> dict[str, float]:
+    """RMS pixel difference of every glued figure between two executions of one chapter: name -> RMS."""
+    import nbformat
+
+    from .checks import _image
+
+    def figures(path: Path) -> dict[str, str]:
+        out = {}
+        for cell in nbformat.read(path, as_version=4).cells:
+            for o in cell.get("outputs", []):
+                name = o.get("metadata", {}).get("scrapbook", {}).get("name")
+                png = next((v for k, v in o.get("data", {}).items() if k.endswith("image/png")), None)
+                if name and png:
+                    out[name] = png
+        return out
+
+    a, b = figures(stored), figures(fresh)
+    out = {}
+    for name in sorted(set(a) & set(b)):
+        x, y = _image(a[name]), _image(b[name])
+        out[name] = float(np.sqrt(np.mean((x - y) ** 2))) if x.shape == y.shape else math.inf
+    return out
+
+
+def measure_figures(chapters: Sequence[Path], variant: str = "all-kernels", jobs: int = 2) -> dict[str, float]:
+    """Execute each chapter's stored notebook again under ``variant``'s environment and record, per
+    glued figure, the RMS difference from the stored one; merged into the committed measurement."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    env = {**os.environ, **BASE_ENV, **VARIANTS[variant].env}
+
+    def one(md: Path) -> dict[str, float]:
+        stored = md.with_suffix(".ipynb")
+        fresh = stored.with_name(f"_rounding_{stored.name}")
+        try:
+            subprocess.run([sys.executable, "-m", "jupyter", "execute", "--timeout=900", f"--output={fresh.stem}",
+                            str(stored)], env=env, check=True, capture_output=True, text=True)
+            return figure_rms(stored, fresh)
+        finally:
+            fresh.unlink(missing_ok=True)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        found: dict[str, float] = {}
+        for part in pool.map(one, chapters):
+            found.update(part)
+    path = Path(str(resources.files("dynform").joinpath(DATA_FILE)))
+    data = json.loads(path.read_text())
+    data["figures"] = {"variant": variant, "rms": found}
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    measured.cache_clear()
+    return found
+
+
+def figure_tolerance(name: str) -> float:
+    """The RMS tolerance of glued figure ``name``: FIGURE_SAFETY times its measured RMS difference
+    under another CPU's kernels, at least FIGURE_FLOOR. A figure not yet measured gets the floor."""
+    rms = measured().get("figures", {}).get("rms", {}).get(name, 0.0)
+    return max(FIGURE_SAFETY * rms, FIGURE_FLOOR)

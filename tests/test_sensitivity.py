@@ -1,0 +1,51 @@
+"""The committed rounding measurement and the tolerances that follow from it."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dynform import run, sensitivity
+from dynform.examples import matching, stated
+
+
+def test_every_variant_measured_every_headline_number():
+    data = sensitivity.measured()
+    assert set(data["variants"]) == set(sensitivity.VARIANTS)
+    names = set(data["values"]["reference"])
+    for variant, values in data["values"].items():
+        expected = {n for n in names if not n.startswith("irregular/")} if sensitivity.VARIANTS[variant].data_ulp else names
+        assert set(values) == expected, variant
+    assert {"date", "machine", "torch", "command"} <= set(data["provenance"])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_every_tolerance_covers_what_rounding_did(dtype):
+    """The rule gives each number SAFETY times its largest measured deviation, so every variant is inside."""
+    for name in sensitivity.names():
+        devs = sensitivity.deviations(name, dtype)
+        if devs:
+            assert sensitivity.tolerance(name, dtype) >= sensitivity.SAFETY * max(devs.values()) * (1 - 1e-12)
+
+
+def test_runs_inherit_the_tolerance_of_their_row():
+    assert sensitivity._row(stated("spiral", "nnm")) == "spiral/nnm"
+    assert sensitivity._row(matching("nodem")) == "spiral-matching/nodem"
+    assert sensitivity._row(stated("center", "nn").with_(members=4)) == "center/nn"
+    assert sensitivity._row(stated("spiral", "nn").with_(system="1,0;0,1")) == "spiral/nn"
+
+
+def test_a_run_is_measured_by_its_replicas_and_its_row():
+    r = run(stated("spiral", "nnm").with_(epochs=300))
+    m = sensitivity.loss(r)
+    own = sensitivity.SAFETY * np.abs(r.replicas.final_loss[:, 0] - r.loss).max()
+    inherited = sensitivity.relative_tolerance("spiral/nnm/loss") * r.loss
+    assert m.value == r.loss and m.tol == pytest.approx(max(own, inherited))
+    assert m.verdict_tol == pytest.approx(inherited)  # verdicts and digits use the committed part only
+    alone = sensitivity.loss(run(stated("spiral", "nnm").with_(epochs=300, rounding=0)))
+    assert alone.tol == pytest.approx(inherited)
+
+
+def test_figures_have_measured_tolerances():
+    rms = sensitivity.measured()["figures"]["rms"]
+    assert rms and all(sensitivity.figure_tolerance(n) >= max(sensitivity.FIGURE_SAFETY * v, 1.0) for n, v in rms.items())
+    assert sensitivity.figure_tolerance("a figure nobody measured") == sensitivity.FIGURE_FLOOR
