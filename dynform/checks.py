@@ -205,18 +205,24 @@ def texts_agree(test: str, ref: str, records: list[Mapping[str, float] | None]) 
     return True, ""
 
 
-def _image(data: str) -> np.ndarray:
+def png_pixels(data: str) -> np.ndarray:
+    """A base64 PNG as an RGB array of floats, shape (height, width, 3), 0-255."""
     from PIL import Image
 
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB"), dtype=np.float64)
 
 
+def rms_difference(a: str, b: str) -> float:
+    """RMS pixel difference (0-255) of two base64 PNGs; infinite if their sizes differ."""
+    x, y = png_pixels(a), png_pixels(b)
+    return float(np.sqrt(np.mean((x - y) ** 2))) if x.shape == y.shape else math.inf
+
+
 def images_agree(test: str, ref: str, rms: float) -> tuple[bool, str]:
     """Two base64 PNGs of the same size whose RMS pixel difference (0-255) is at most ``rms``."""
-    a, b = _image(test), _image(ref)
-    if a.shape != b.shape:
-        return False, f"image size {a.shape[:2]} differs from the stored {b.shape[:2]}"
-    diff = float(np.sqrt(np.mean((a - b) ** 2)))
+    diff = rms_difference(test, ref)
+    if diff == math.inf:
+        return False, f"image size {png_pixels(test).shape[:2]} differs from the stored {png_pixels(ref).shape[:2]}"
     if diff > rms:
         return False, f"image RMS difference {diff:.3g} exceeds the tolerance {rms:g}"
     return True, ""

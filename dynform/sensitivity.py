@@ -532,7 +532,7 @@ def figure_rms(stored: Path, fresh: Path) -> dict[str, float]:
     """RMS pixel difference of every glued figure between two executions of one chapter: name -> RMS."""
     import nbformat
 
-    from .checks import _image
+    from .checks import rms_difference
 
     def figures(path: Path) -> dict[str, str]:
         out = {}
@@ -545,11 +545,7 @@ def figure_rms(stored: Path, fresh: Path) -> dict[str, float]:
         return out
 
     a, b = figures(stored), figures(fresh)
-    out = {}
-    for name in sorted(set(a) & set(b)):
-        x, y = _image(a[name]), _image(b[name])
-        out[name] = float(np.sqrt(np.mean((x - y) ** 2))) if x.shape == y.shape else math.inf
-    return out
+    return {name: rms_difference(a[name], b[name]) for name in sorted(set(a) & set(b))}
 
 
 def measure_figures(chapters: Sequence[Path], variant: str = "all-kernels", jobs: int = 2) -> dict[str, float]:
