@@ -213,9 +213,12 @@ def png_pixels(data: str) -> np.ndarray:
 
 
 def rms_difference(a: str, b: str) -> float:
-    """RMS pixel difference (0-255) of two base64 PNGs; infinite if their sizes differ."""
+    """RMS pixel difference (0-255) of two base64 PNGs, as matplotlib's image comparison (and
+    pytest-mpl) computes it; infinite if their sizes differ."""
+    from matplotlib.testing.compare import calculate_rms
+
     x, y = png_pixels(a), png_pixels(b)
-    return float(np.sqrt(np.mean((x - y) ** 2))) if x.shape == y.shape else math.inf
+    return float(calculate_rms(x, y)) if x.shape == y.shape else math.inf
 
 
 def images_agree(test: str, ref: str, rms: float) -> tuple[bool, str]:
