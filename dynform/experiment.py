@@ -106,9 +106,9 @@ class RunConfig:
             value = getattr(self, name)
             if not _is_int(value) or value < 0:
                 raise ParameterError(name, f"must be an integer >= 0, got {value!r}")
-        if self.data_ulp > (self.points - 1) * 2:
-            raise ParameterError("data_ulp", f"must be at most {(self.points - 1) * 2} (the predicted entries), "
-                                             f"got {self.data_ulp}")
+        entries = (self.points - 1) * len(self.y0)
+        if self.data_ulp > entries:
+            raise ParameterError("data_ulp", f"must be at most {entries} (the predicted entries), got {self.data_ulp}")
         return self
 
     @property
@@ -184,7 +184,7 @@ class RunResult:
         """Learned matrix of member 0 (matrix models), float64 numpy."""
         if self.config.model not in MATRIX_MODELS:
             return None
-        return self.model.matrix()[0].cpu().double().numpy()
+        return self.matrices()[0]
 
     def predict(self, y0: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Member-0 prediction from initial states ``y0`` ``(B, n)`` on ``t``: shape ``(B, len(t), n)``."""
@@ -233,12 +233,12 @@ def run(config: RunConfig, progress: bool = False) -> RunResult:
         with torch.no_grad():
             for p in model.parameters():
                 for _ in range(config.init_ulp):
-                    p.copy_(torch.nextafter(p, torch.full_like(p, math.inf)))
+                    p.copy_(_ulp_up(p))
     t = torch.as_tensor(t_np, dtype=config.torch_dtype, device=device)
     target = torch.as_tensor(target_np, dtype=config.torch_dtype, device=device)
     if config.data_ulp:
         entry = target[1:].reshape(-1)[config.data_ulp - 1:config.data_ulp]
-        entry.copy_(torch.nextafter(entry, torch.full_like(entry, math.inf)))
+        entry.copy_(_ulp_up(entry))
     y0 = target[0]
     data = _with_replicas(target, config.members, config.rounding)
     record = train(model, y0, t, data, config.epochs, config.lr, config.tol, config.optimizer, progress,
@@ -264,21 +264,21 @@ def _with_replicas(target: torch.Tensor, members: int, rounding: int) -> torch.T
     n = target.shape[-1]
     for r in range(1, rounding + 1):
         k, j = divmod((r - 1) % target[1:].numel(), n)
-        entry = copies[r * members:(r + 1) * members, 1 + k, j]
-        copies[r * members:(r + 1) * members, 1 + k, j] = torch.nextafter(entry, torch.full_like(entry, math.inf))
+        copies[r * members:(r + 1) * members, 1 + k, j] = _ulp_up(copies[r * members:(r + 1) * members, 1 + k, j])
     return copies.unsqueeze(1)
+
+
+def _ulp_up(x: torch.Tensor) -> torch.Tensor:
+    """``x`` one unit in the last place larger, entry by entry."""
+    return torch.nextafter(x, torch.full_like(x, math.inf))
 
 
 def _split(record: TrainResult, members: int, rounding: int) -> tuple[TrainResult, TrainResult | None]:
     """The members' record, and the replicas' with a leading replica axis."""
-    def part(x: np.ndarray, rows: slice) -> np.ndarray:
-        return x[..., rows]
-
-    main = TrainResult(part(record.history, slice(0, members)), part(record.final_loss, slice(0, members)),
-                       part(record.iterations, slice(0, members)), record.seconds)
+    main = TrainResult(record.history[:, :members], record.final_loss[:members], record.iterations[:members],
+                       record.seconds)
     if not rounding:
         return main, None
-    rest = slice(members, None)
     shape = (rounding, members)
-    return main, TrainResult(part(record.history, rest).reshape(-1, *shape), part(record.final_loss, rest).reshape(shape),
-                             part(record.iterations, rest).reshape(shape), record.seconds)
+    return main, TrainResult(record.history[:, members:].reshape(-1, *shape), record.final_loss[members:].reshape(shape),
+                             record.iterations[members:].reshape(shape), record.seconds)

@@ -126,8 +126,9 @@ def glue_figure(name: str, fig: Any, rms: float | None = None) -> None:
 
     nbval compares it as an image, within ``rms`` (:class:`~dynform.checks.CheckedFigure`), never as
     PNG bytes; by default the tolerance measured for this figure
-    (:func:`dynform.sensitivity.figure_tolerance`). (A cell ending in ``report.glue(name, fig)`` would also display the returned figure; a
-    trailing ``;`` hides it in Jupyter but not under nbval, which runs cells without history.)
+    (:func:`dynform.sensitivity.figure_tolerance`). (A cell ending in ``report.glue(name, fig)`` would
+    also display the returned figure; a trailing ``;`` hides it in Jupyter but not under nbval, which
+    runs cells without history.)
     """
     from myst_nb import glue as _glue
 

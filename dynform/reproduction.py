@@ -13,11 +13,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from . import sensitivity
 from .checks import Measured
 from .errors import ParameterError
 from .examples import matching, stated
 from .experiment import RunConfig, RunResult, run
-from . import sensitivity
 from .models import MATRIX_MODELS, MODEL_NAMES
 from .systems import get_system
 

@@ -53,9 +53,6 @@ class Variant:
     init_ulp: int = 0
     data_ulp: int = 0  #: regular runs only: one training sample one ulp up
 
-    def key(self) -> str:
-        return self.label
-
 
 #: The rounding variants, keyed by a short name. ``reference`` is the book's own setting.
 VARIANTS: dict[str, Variant] = {
@@ -325,12 +322,15 @@ def deviations(name: str, dtype: str = "float32") -> dict[str, float]:
 
 def tolerance(name: str, dtype: str = "float32") -> float:
     """The absolute tolerance of headline number ``name`` by :data:`TOLERANCE_RULE`."""
+    ref = measured()["values"][rounding_variants(dtype)[0]][name]
+    return max(SAFETY * max(deviations(name, dtype).values()), _floor(ref, dtype))
+
+
+def _floor(value: float, dtype: str) -> float:
+    """The smallest tolerance of :data:`TOLERANCE_RULE`: FLOOR_ULPS units in the last place of ``value``."""
     import torch
 
-    data = measured()["values"]
-    ref = data[rounding_variants(dtype)[0]][name]
-    ulp = float(torch.finfo(getattr(torch, dtype)).eps) * max(abs(ref), 1e-30)
-    return max(SAFETY * max(deviations(name, dtype).values()), FLOOR_ULPS * ulp)
+    return FLOOR_ULPS * float(torch.finfo(getattr(torch, dtype)).eps) * max(abs(value), 1e-30)
 
 
 def relative_tolerance(name: str, dtype: str = "float32") -> float:
@@ -370,13 +370,10 @@ def _row(config) -> str:
 def _measured(value: float, replicas: np.ndarray | None, inherited: float, dtype: str):
     """``value`` with the larger of two tolerances: :data:`SAFETY` times its largest deviation among the
     run's own rounding replicas, and the tolerance ``inherited`` from the headline measurement."""
-    import torch
-
     from .checks import Measured
 
     own = SAFETY * float(np.max(np.abs(np.asarray(replicas, dtype=np.float64) - value))) if replicas is not None else 0.0
-    floor = FLOOR_ULPS * float(torch.finfo(getattr(torch, dtype)).eps) * max(abs(value), 1e-30)
-    band = max(inherited, floor)
+    band = max(inherited, _floor(value, dtype))
     return Measured(float(value), max(own, band), band=band)
 
 
