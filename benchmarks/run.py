@@ -34,12 +34,12 @@ sys.path.insert(0, str(HERE))
 from baseline import train_baseline  # noqa: E402
 
 import dynform  # noqa: E402
-from dynform.examples import stated  # noqa: E402
-from dynform.models import MODEL_NAMES  # noqa: E402
+from dynform.note.settings import stated  # noqa: E402
+from dynform.regular.models import MODELS  # noqa: E402
 
 #: Targets of the project: speed-up of dynform's single model (Neural ODE models) and of one
 #: ensemble member (all models) over the baseline.
-TARGETS = {"single": {"node": 3.0, "nodem": 3.0}, "member": {key: 20.0 for key in MODEL_NAMES}}
+TARGETS = {"single": {"node": 3.0, "nodem": 3.0}, "member": {key: 20.0 for key in MODELS}}
 
 
 def machine() -> dict:
@@ -57,9 +57,8 @@ def machine() -> dict:
 def bench_model(key: str, epochs: int, members: int, repeats: int) -> dict:
     """Time baseline, single model and ensemble for model ``key``; fastest of ``repeats`` runs each."""
     cfg = stated("spiral", key).with_(epochs=epochs, rounding=0)  # the training alone, no rounding replicas
-    system = dynform.get_system(cfg.system)
-    t = dynform.time_grid(cfg.t0, cfg.t1, cfg.points)
-    y = dynform.trajectory(system, np.array(cfg.y0), t)
+    data = cfg.data()
+    t, y = data.t, data.target
     times = {"baseline": [], "single": [], "ensemble": []}
     cpu = {"baseline": [], "single": [], "ensemble": []}
     for _ in range(repeats):
@@ -115,7 +114,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads for both baseline and dynform (default 1, as the book's build)")
-    parser.add_argument("--models", nargs="+", default=list(MODEL_NAMES), choices=list(MODEL_NAMES))
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
     args = parser.parse_args(argv)
     if args.threads is not None:

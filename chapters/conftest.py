@@ -13,7 +13,7 @@ import copy
 
 from nbval.plugin import IPyNbCell
 
-from dynform.checks import KEY, outputs_agree
+from dynform.book.checks import KEY, outputs_agree
 
 _RICH = ("display_data", "execute_result")
 _nbval_compare = IPyNbCell.compare_outputs

@@ -1,18 +1,23 @@
 """Command line: ``python -m dynform train ...`` trains one regular-time model and prints its result;
 ``python -m dynform irregular ...`` trains one irregular-time model and prints its test error;
-``python -m dynform sensitivity`` measures how far the book's trained numbers move under rounding."""
+``python -m dynform sensitivity`` measures how far the book's trained numbers move under rounding.
+
+The options of ``train`` and ``irregular`` are the fields of :class:`~dynform.regular.RunConfig`
+and :class:`~dynform.irregular.IrregularConfig`, with their defaults and help texts, so the CLI
+and the chapters describe a run the same way. Values may begin with a minus
+(``--A "-0.5,1;0,-1"``, ``--y0 "-1,2"``).
+"""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from .errors import ParameterError, TrainingDiverged
-from .experiment import RunConfig, run
-from .irregular import IRREGULAR_MODELS, IrregularConfig, run_irregular
-from .irregular_data import DATASETS, TASKS
-from .models import MODEL_NAMES
+from .irregular import IrregularConfig
+from .regular import RunConfig
 
 
 class _Parser(argparse.ArgumentParser):
@@ -22,56 +27,48 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"dynform: error: {message}\n")
 
 
-def _floats(name: str, count: int | None = None):
+def _floats(name: str):
     def parse(text: str) -> tuple[float, ...]:
         try:
-            values = tuple(float(x) for x in text.split(","))
+            return tuple(float(x) for x in text.split(","))
         except ValueError:
             raise argparse.ArgumentTypeError(f"--{name} must be comma-separated numbers, got {text!r}") from None
-        if count is not None and len(values) != count:
-            raise argparse.ArgumentTypeError(f"--{name} must have {count} numbers, got {text!r}")
-        return values
     return parse
 
 
+def _type(f: dataclasses.Field) -> Any:
+    """The argparse type of a config field, read off its default."""
+    if f.name == "tol":
+        return float
+    if isinstance(f.default, tuple):
+        return _floats(f.name)
+    return type(f.default)
+
+
+def _add_settings(p: argparse.ArgumentParser, config: type, skip: Sequence[str] = ()) -> None:
+    """One option per field of ``config`` (``--init-std`` for ``init_std``), default and help from the field."""
+    for name, f in config.settings().items():
+        if name in skip:
+            continue
+        option = "--" + name.replace("_", "-")
+        p.add_argument(option, dest=name, type=_type(f), default=f.default,
+                       help=f"{f.metadata.get('help', '')} (default: %(default)s)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``dynform`` argument parser (sub-commands ``train`` and ``irregular``)."""
-    d = RunConfig()
-    parser = _Parser(prog="dynform", description=__doc__)
+    """The ``dynform`` argument parser (sub-commands ``train``, ``irregular`` and ``sensitivity``)."""
+    parser = _Parser(prog="dynform", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("train", help="train one regular-time model on a linear system")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--system", default=d.system, help="spiral or center (default: %(default)s)")
+    which.add_argument("--system", default=RunConfig.system, help="spiral or center (default: %(default)s)")
     which.add_argument("--A", dest="matrix", help="the matrix as 'a,b;c,d'")
-    p.add_argument("--model", default=d.model, help=f"one of {', '.join(MODEL_NAMES)} (default: %(default)s)")
-    p.add_argument("--y0", type=_floats("y0"), default=d.y0, help="initial state, e.g. 2,0")
-    p.add_argument("--t0", type=float, default=d.t0)
-    p.add_argument("--t1", type=float, default=d.t1)
-    p.add_argument("--points", type=int, default=d.points)
-    p.add_argument("--epochs", type=int, default=d.epochs, help="maximum optimiser steps")
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--tol", type=float, default=None, help="stop when the loss falls below this")
-    p.add_argument("--optimizer", default=d.optimizer, help="algorithm1 or torch-rmsprop")
-    p.add_argument("--solver", default=d.solver, help="rk4 or odeint:METHOD")
-    p.add_argument("--substeps", type=int, default=d.substeps)
-    p.add_argument("--data", default=d.data, help="exact or rk4")
-    p.add_argument("--hidden", type=int, default=d.hidden)
-    p.add_argument("--init-std", dest="init_std", type=float, default=d.init_std)
-    p.add_argument("--device", default=d.device, help="cpu or cuda")
-    p.add_argument("--dtype", default=d.dtype, help="float32 (the note's) or float64")
-    p.add_argument("--rounding", type=int, default=d.rounding,
-                   help="rounding replicas trained beside the run (default: %(default)s)")
+    _add_settings(p, RunConfig, skip=("system",))
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    i = IrregularConfig()
     q = sub.add_parser("irregular", help="train one irregular-time model and report its test MSE")
-    q.add_argument("--model", default=i.model, help=f"one of {', '.join(IRREGULAR_MODELS)} (default: %(default)s)")
-    q.add_argument("--dataset", default=i.dataset, help=f"one of {', '.join(DATASETS)} (default: %(default)s)")
-    q.add_argument("--task", default=i.task, help=f"one of {', '.join(TASKS)} (default: %(default)s)")
-    q.add_argument("--seed", type=int, default=i.seed)
-    q.add_argument("--epochs", type=int, default=i.epochs, help="full-batch Adam steps (default: %(default)s)")
+    _add_settings(q, IrregularConfig)
     q.add_argument("--json", action="store_true", help="print one JSON object")
-    from .sensitivity import VARIANTS
+    from .book.sensitivity import VARIANTS
 
     r = sub.add_parser("sensitivity", help="measure how far the headline numbers move under rounding alone")
     r.add_argument("--out", default=None, help="JSON file to write (default: the package's sensitivity.json)")
@@ -83,6 +80,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _attach_values(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
+    """``--opt VALUE`` written as ``--opt=VALUE`` where VALUE begins with a minus and is not an option
+    itself, so that argparse does not mistake ``-0.5,1;0,-1`` for a flag."""
+    options: set[str] = set()
+    valued: set[str] = set()
+    for action in parser._subparsers._group_actions[0].choices.values():  # type: ignore[union-attr]
+        for a in action._actions:
+            options.update(a.option_strings)
+            if a.nargs is None and not isinstance(a, (argparse._StoreTrueAction, argparse._StoreFalseAction,
+                                                      argparse._HelpAction)):
+                valued.update(a.option_strings)
+    out: list[str] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        if args[i] in valued and i + 1 < len(args) and args[i + 1].startswith("-") and args[i + 1] not in options:
+            out.append(f"{args[i]}={args[i + 1]}")
+            i += 2
+        else:
+            out.append(args[i])
+            i += 1
+    return out
+
+
 #: What the plain-text output of each sub-command lists (``--json`` prints everything).
 _SHOWN = {
     "train": ("model", "system", "loss", "seconds", "iterations", "matrix", "true_matrix", "max_abs_error"),
@@ -90,57 +111,59 @@ _SHOWN = {
 }
 
 
-def _run(args: argparse.Namespace):
-    """Validate the settings of the sub-command and run it; returns its result."""
-    if args.command == "irregular":
-        fields = {k: v for k, v in vars(args).items() if k not in ("command", "json")}
-        return run_irregular(IrregularConfig(**fields).validate())
+def _run(args: argparse.Namespace) -> dict[str, Any]:
+    """Validate the settings of the sub-command, run it and return its summary."""
     fields = {k: v for k, v in vars(args).items() if k not in ("command", "json", "matrix")}
+    if args.command == "irregular":
+        return IrregularConfig(**fields).validate().run().summary()
     if args.matrix is not None:
         fields["system"] = args.matrix
-    config = RunConfig(**fields).validate()
-    return run(config, progress=sys.stderr.isatty() and not args.json)
+    result = RunConfig(**fields).validate().run(progress=sys.stderr.isatty() and not args.json)
+    summary = result.summary()
+    if result.replicas is not None:
+        from .book.sensitivity import loss
+
+        summary["loss_tolerance"] = loss(result).tol
+    return summary
 
 
 def _bad_option(err: ParameterError, args: argparse.Namespace) -> str:
-    """``--option: problem`` for a bad setting; a bad matrix is reported under ``--A``."""
-    option, text = "--" + err.name.replace("_", "-"), str(err).split(": ", 1)[1]
-    if err.name == "A" or (err.name == "system" and getattr(args, "matrix", None) is not None):
-        option, text = "--A", text.removeprefix("matrix A: ")
-    return f"{option}: {text}"
+    """``--option: problem`` for a bad setting; a bad matrix is reported under ``--A`` with its own words."""
+    if getattr(args, "matrix", None) is not None and err.name == "system":
+        cause = err.__cause__
+        return f"--A: {cause.problem if isinstance(cause, ParameterError) else err.problem}"
+    return f"--{err.name.replace('_', '-')}: {err.problem}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 2 bad argument, 3 diverged)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(_attach_values(parser, argv))
     if args.command == "sensitivity":
-        from .sensitivity import measure
+        from .book.sensitivity import measure, measure_figures
 
-        command = "python -m dynform " + " ".join(sys.argv[1:] if argv is None else argv)
         try:
             if args.figures:
                 from pathlib import Path
 
-                from .sensitivity import measure_figures
-
                 found = measure_figures(sorted(Path("chapters").glob("[0-9][0-9]_*.md")), jobs=args.jobs)
                 print(json.dumps(found, indent=1))
                 return 0
-            measure(args.out, tuple(args.variants.split(",")), args.irregular, args.jobs, command.strip(),
-                    progress=sys.stderr.isatty())
+            measure(args.out, tuple(args.variants.split(",")), args.irregular, args.jobs,
+                    ("python -m dynform " + " ".join(argv)).strip(), progress=sys.stderr.isatty())
         except ParameterError as err:
             print(f"dynform: error: --{err}", file=sys.stderr)
             return 2
         return 0
     try:
-        result = _run(args)
+        summary = _run(args)
     except ParameterError as err:
         print(f"dynform: error: {_bad_option(err, args)}", file=sys.stderr)
         return 2
     except TrainingDiverged as err:
         print(f"dynform: error: {err}", file=sys.stderr)
         return 3
-    summary = result.summary()
     if args.json:
         print(json.dumps(summary))
     else:

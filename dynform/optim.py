@@ -1,13 +1,13 @@
 """Optimisers: the note's Algorithm 1 and PyTorch's RMSprop."""
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 import torch
 
-from .errors import ParameterError
-
-OPTIMIZERS = ("algorithm1", "torch-rmsprop")
+#: Algorithm 1's constants: the decay of the squared-gradient average and the ε under the root.
+GAMMA = 0.99
+EPS = 1e-8
 
 
 class Algorithm1(torch.optim.Optimizer):
@@ -19,9 +19,7 @@ class Algorithm1(torch.optim.Optimizer):
     divides by ``sqrt(G) + eps``.
     """
 
-    def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-3, gamma: float = 0.99, eps: float = 1e-8) -> None:
-        if not lr > 0:
-            raise ParameterError("lr", f"must be positive, got {lr}")
+    def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-3, gamma: float = GAMMA, eps: float = EPS) -> None:
         super().__init__(params, dict(lr=lr, gamma=gamma, eps=eps))
 
     @torch.no_grad()
@@ -53,12 +51,13 @@ class Algorithm1(torch.optim.Optimizer):
             torch._foreach_addcdiv_(params, grads, denom, value=-group["lr"])
 
 
+#: name -> builder ``(params, lr) -> optimiser``; ``torch-rmsprop`` uses Algorithm 1's constants.
+OPTIMIZERS: dict[str, Callable[[Iterable[torch.Tensor], float], torch.optim.Optimizer]] = {
+    "algorithm1": lambda params, lr: Algorithm1(params, lr=lr),
+    "torch-rmsprop": lambda params, lr: torch.optim.RMSprop(params, lr=lr, alpha=GAMMA, eps=EPS),
+}
+
+
 def make_optimizer(name: str, params: Iterable[torch.Tensor], lr: float) -> torch.optim.Optimizer:
-    """``algorithm1`` (the note's) or ``torch-rmsprop`` (``alpha = 0.99``, ``eps = 1e-8``, as Algorithm 1)."""
-    if not lr > 0:
-        raise ParameterError("lr", f"must be positive, got {lr}")
-    if name == "algorithm1":
-        return Algorithm1(params, lr=lr)
-    if name == "torch-rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, alpha=0.99, eps=1e-8)
-    raise ParameterError("optimizer", f"unknown optimizer {name!r} (choices: {', '.join(OPTIMIZERS)})")
+    """The optimiser ``name`` (a key of :data:`OPTIMIZERS`, validated by the config) over ``params``."""
+    return OPTIMIZERS[name](params, lr)

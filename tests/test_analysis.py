@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from dynform import ParameterError, RunConfig, analysis, get_system, rk4_amplification, rk4_step_matrix, run
+from dynform import ParameterError, RunConfig, get_system, rk4_amplification, rk4_step_matrix, run
+from dynform.note import analysis
+from dynform.regular.experiment import matrix_loss
 from dynform.cli import main
-from dynform.examples import stated
+from dynform.note.settings import stated
 
 
 def test_rk4_amplification_against_closed_form():
@@ -71,11 +73,11 @@ def test_aliasing_logm_property_and_numbers():
 def test_matrix_loss_zero_for_the_matrix_that_generated_the_data():
     A = get_system("center").A
     cfg = stated("center", "nodem")
-    assert analysis.matrix_loss(cfg.with_(data="rk4"), A) < 1e-20
-    assert analysis.matrix_loss(cfg, analysis.rk4_bias_matrix(A, cfg.dt)) < 1e-20
-    assert analysis.matrix_loss(cfg, A) > 1e-6  # the solver bias
+    assert matrix_loss(cfg.with_(data_mode="rk4"), A) < 1e-20
+    assert matrix_loss(cfg, analysis.rk4_bias_matrix(A, cfg.dt)) < 1e-20
+    assert matrix_loss(cfg, A) > 1e-6  # the solver bias
     step = stated("center", "nnm")
-    assert analysis.matrix_loss(step, scipy.linalg.expm(A * step.dt)) < 1e-20
+    assert matrix_loss(step, scipy.linalg.expm(A * step.dt)) < 1e-20
 
 
 def test_bad_parameters():
@@ -89,7 +91,7 @@ def test_bad_parameters():
     with pytest.raises(ParameterError, match="^A:"):
         analysis.rk4_bias_matrix(np.array([[0.0, 1.0], [0.0, 0.0]]), 0.1)  # not diagonalizable
     with pytest.raises(ParameterError, match="^model:"):
-        analysis.matrix_loss(stated("center", "nn"), A)
+        matrix_loss(stated("center", "nn"), A)
 
 
 def test_center_stops_at_the_first_loss_below_tol():

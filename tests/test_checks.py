@@ -7,10 +7,10 @@ import io
 import numpy as np
 import pytest
 
-from dynform import report
-from dynform.checks import (KEY, Measured, bound, carried_digits, checked, images_agree, outputs_agree, resolve,
+from dynform.book import report
+from dynform.book.checks import (KEY, Measured, bound, carried_digits, checked, images_agree, outputs_agree, resolve,
                             texts_agree)
-from dynform.reproduction import DIFFERS, REPRODUCED, UNDECIDED, verdict, within
+from dynform.note.ledger import DIFFERS, REPRODUCED, UNDECIDED, verdict, within
 
 
 def test_digits_carried_follow_the_tolerance():

@@ -84,3 +84,32 @@ def test_sensitivity_refuses_unknown_variants(capsys):
     assert main(["sensitivity", "--variants", "reference,fast-math"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("dynform: error: --variants: ") and "fast-math" in err and "\n" not in err.rstrip("\n")
+
+
+def test_values_may_begin_with_a_minus(capsys):
+    assert main(["train", "--A", "-0.5,1;0,-1", "--y0", "-1,2", "--model", "nnm", "--epochs", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["true_matrix"] != [[-0.5, 1.0], [0.0, -1.0]]  # nnm approximates expm(A dt), not A
+    assert out["settings"]["system"] == "-0.5,1;0,-1" and out["settings"]["y0"] == [-1.0, 2.0]
+    assert main(["train", "--A", "-0.5,1;0,-1", "--model", "nodem", "--epochs", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["true_matrix"] == [[-0.5, 1.0], [0.0, -1.0]]
+
+
+def test_irregular_offers_every_setting_of_its_config(capsys):
+    from dynform.irregular import IrregularConfig
+
+    parser_help = subprocess.run([sys.executable, "-m", "dynform", "irregular", "--help"], capture_output=True,
+                                 text=True).stdout
+    for name in IrregularConfig.settings():
+        assert "--" + name.replace("_", "-") in parser_help
+    assert main(["irregular", "--model", "rnn", "--series", "8", "--points", "6", "--lr", "1e-2", "--hidden", "4",
+                 "--epochs", "2", "--json"]) == 0
+    settings = json.loads(capsys.readouterr().out)["settings"]
+    assert (settings["series"], settings["points"], settings["lr"], settings["hidden"]) == (8, 6, 1e-2, 4)
+
+
+def test_a_bad_matrix_is_named_under_the_option_that_gave_it(capsys):
+    assert main(["train", "--A", "1,2;3"]) == 2
+    assert capsys.readouterr().err.strip() == "dynform: error: --A: rows have different lengths in '1,2;3'"
+    assert main(["train", "--system", "1,2;3"]) == 2
+    assert capsys.readouterr().err.strip() == "dynform: error: --system: matrix A: rows have different lengths in '1,2;3'"

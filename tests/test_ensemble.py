@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from dynform import ParameterError, RunConfig, run
-from dynform.examples import stated
-from dynform.models import MODEL_NAMES
-from dynform.reproduction import (
+from dynform.note.settings import stated
+from dynform.regular.models import MODELS
+from dynform.note.ledger import (
     LedgerRow,
     complex_text,
     ledger,
@@ -25,7 +25,7 @@ from dynform.reproduction import (
 BOUND = 1e-6
 
 
-@pytest.mark.parametrize("model", list(MODEL_NAMES))
+@pytest.mark.parametrize("model", list(MODELS))
 def test_member_k_follows_the_run_alone_with_seed_k(model):
     cfg = stated("spiral", model)  # 1000 epochs, float32
     ens = run(cfg.with_(members=3, seed=4))
@@ -92,10 +92,10 @@ def test_tolerances():
 
 
 def test_ledger_has_a_row_for_every_printed_number():
-    from dynform.paper import printed
+    from dynform.note.printed import printed
 
     note = printed()
-    fake = {(ex, m): run(stated(ex, m).with_(epochs=2, tol=None)) for ex in ("spiral", "center") for m in MODEL_NAMES}
+    fake = {(ex, m): run(stated(ex, m).with_(epochs=2, tol=None)) for ex in ("spiral", "center") for m in MODELS}
     rows = ledger(fake)
     expected = 0
     for ex in ("spiral", "center"):
@@ -134,7 +134,7 @@ def test_benchmark_baseline_trains_like_ode_demo():
 
 def test_rounding_replicas_leave_the_run_alone_and_measure_its_spread():
     """The replicas trained beside a run do not change it; each sees data one ulp off in one entry."""
-    from dynform.experiment import _with_replicas
+    from dynform.regular.experiment import _with_replicas
 
     cfg = stated("spiral", "nnm").with_(epochs=200)
     with_replicas, alone = run(cfg.with_(rounding=3)), run(cfg.with_(rounding=0))

@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from dynform import run, solvers, training
-from dynform.examples import stated
-from dynform.models import MODEL_NAMES
+from dynform import run
+from dynform.solvers import rk4
+from dynform.regular import training
+from dynform.note.settings import stated
+from dynform.regular.models import MODELS
 
 EPOCHS = 25
 #: Largest relative change of these histories between the installed math kernels and
@@ -26,7 +28,7 @@ def fingerprint(**changes) -> dict[str, np.ndarray]:
     """Loss before each of the first EPOCHS steps and after the last, per (example, model), float64."""
     out = {}
     for example in ("spiral", "center"):
-        for model in MODEL_NAMES:
+        for model in MODELS:
             r = run(stated(example, model).with_(epochs=EPOCHS, tol=None, dtype="float64", **changes))
             out[f"{example}_{model}"] = np.append(r.record.history[:, 0], r.loss)
     return out
@@ -51,14 +53,14 @@ def _mse_loss(pred, target):
 
 
 def _no_fast_path(self, y0, t):
-    return solvers.solve(self.g.function(), self.expand(y0), t, solver="rk4", substeps=self.substeps)
+    return self.solver(self.g.function(), self.expand(y0), t)
 
 
 CHANGES = {
     "initialisation std 0.1 -> 0.2": dict(config={"init_std": 0.2}),
     "learning rate 1e-3 -> 1.1e-3": dict(config={"lr": 1.1e-3}),
-    "RK4 weights -> 3/8 rule": dict(patch=[(solvers, "rk4_step", _three_eighths_step),
-                                          ("dynform.models.NeuralODE._linear_rk4", None, _no_fast_path)]),
+    "RK4 weights -> 3/8 rule": dict(patch=[(rk4, "rk4_step", _three_eighths_step),
+                                          ("dynform.regular.models.NeuralODE._linear_rk4", None, _no_fast_path)]),
     "loss normalised like MSELoss": dict(patch=[(training, "trajectory_loss", _mse_loss)]),
     "Algorithm 1's eps outside the square root": dict(config={"optimizer": "torch-rmsprop"}),
 }
@@ -85,4 +87,4 @@ def test_the_three_eighths_rule_is_another_fourth_order_method():
     y = torch.ones(1, dtype=torch.float64)
     errors = [abs(_three_eighths_step(f, y, h) - 1 / (1 - h)).item() for h in (0.02, 0.01)]
     assert 2**4.5 < errors[0] / errors[1] < 2**5.5  # local error O(h^5)
-    assert abs(_three_eighths_step(f, y, 0.1) - solvers.rk4_step(f, y, 0.1)).item() > 1e-8
+    assert abs(_three_eighths_step(f, y, 0.1) - rk4.rk4_step(f, y, 0.1)).item() > 1e-8

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 import dynform
-from dynform import ParameterError, gradients as gr
+from dynform import ParameterError
+from dynform.note import gradients as gr
 from dynform.optim import Algorithm1
 
 

@@ -8,11 +8,19 @@ import torch
 
 from dynform.cli import main
 from dynform.errors import ParameterError
-from dynform.irregular import (
-    IRREGULAR_MODELS, DecayRNN, IntervalSolver, IrregularConfig, LatentODE, NeuralODE, ODERNN, RNN,
-    build_irregular, gaussian_log_likelihood, kl_standard_normal, run_irregular, run_members,
-)
-from dynform.irregular_data import IrregularBatch, make_dataset
+from dynform.irregular import MODELS, IrregularConfig, build_model, run_members
+from dynform.irregular.data import IrregularBatch, make_dataset
+from dynform.irregular.gaps import IntervalSolver
+from dynform.irregular.losses import gaussian_log_likelihood, kl_standard_normal
+from dynform.irregular.models import AugmentedNeuralODE, DecayRNN, LatentODE, ODERNN, RNN
+from dynform.solvers import resolve
+
+RK4 = IntervalSolver(resolve("rk4"))
+
+
+def run_irregular(config):
+    """One run of ``config``."""
+    return config.run()
 
 SMALL = dict(series=12, points=10)
 
@@ -38,12 +46,12 @@ class Fn:
 
 
 @pytest.mark.parametrize("dataset, dim", [("spiral", 2), ("center", 2), ("periodic", 1)])
-@pytest.mark.parametrize("kind", list(IRREGULAR_MODELS))
+@pytest.mark.parametrize("kind", list(MODELS))
 def test_shapes(kind, dataset, dim):
     data = make_dataset(dataset, "extrap", **SMALL)
     assert data.train.y.shape == (9, 10, dim) and data.test.y.shape == (3, 10, dim)
     torch.manual_seed(0)
-    model = build_irregular(kind, dim, hidden=6, latent=4)
+    model = build_model(kind, dim, hidden=6, latent=4)
     pred = model(one(data.test))
     assert pred.shape == (1,) + data.test.y.shape
     if kind != "latent-ode":  # the first point is given, not predicted
@@ -102,12 +110,12 @@ def _share_cell(src, *dst):
 
 def test_odernn_with_zero_field_is_the_rnn(spiral_data):
     torch.manual_seed(0)
-    decay, odernn, rnn = DecayRNN(2, 5), ODERNN(2, 5, 7, IntervalSolver("rk4")), RNN(2, 5)
+    decay, odernn, rnn = DecayRNN(2, 5), ODERNN(2, 5, 7, RK4), RNN(2, 5)
     _share_cell(decay, odernn)
     with torch.no_grad():
         decay.rho.fill_(-float("inf"))  # τ = softplus(-inf) = 0
-        odernn.f.outer.weight.zero_()
-        odernn.f.outer.bias.zero_()  # f ≡ 0
+        odernn.f.W2.zero_()
+        odernn.f.b2.zero_()  # f ≡ 0
         rnn.cell.weight_ih.copy_(torch.cat([decay.cell.weight_ih, torch.zeros(1, 15, 1)], dim=-1))  # Δt weights 0
         for name in ("weight_hh", "bias_ih", "bias_hh"):
             getattr(rnn.cell, name).copy_(getattr(decay.cell, name))
@@ -136,7 +144,7 @@ def test_decay_with_tau_zero_is_no_decay_and_tau_decays(spiral_data):
         # with τ > 0 the decay RNN is the ODE-RNN whose field is dh/dt = -τ h (the note's section 4.4)
         model.rho.fill_(0.3)
         tau = model.tau.item()
-        odernn = ODERNN(2, 4, 3, IntervalSolver("rk4", substeps=4))
+        odernn = ODERNN(2, 4, 3, IntervalSolver(resolve("rk4", 4)))
         _share_cell(model, odernn)
         del odernn.f
         odernn.f = Fn(lambda h: -tau * h)
@@ -149,11 +157,11 @@ def test_odernn_hand_computed():
     (exact for RK4). So h_i = (h_{i-1} + c Δt_i) / 2 from h_0 = 0, integrated over [t_{i-1}, t_i]."""
     t = torch.tensor([[0.0, 0.5, 0.7, 1.5, 1.6]])
     y = torch.randn(1, 5, 1)
-    model = ODERNN(1, 2, 3, IntervalSolver("odeint:rk4"))
+    model = ODERNN(1, 2, 3, IntervalSolver(resolve("odeint:rk4")))
     with torch.no_grad():
         for p in model.parameters():
             p.zero_()
-        model.f.outer.bias.copy_(torch.tensor([[1.0, -2.0]]))
+        model.f.b2.copy_(torch.tensor([[1.0, -2.0]]))
         model.out.weight.copy_(torch.tensor([[[1.0, 0.0]]]))
     observed = torch.ones(1, 5, dtype=torch.bool)
     pred = model(one(IrregularBatch(t, y, observed, ~observed)))[0, 0, :, 0]
@@ -168,21 +176,19 @@ def test_odernn_hand_computed():
 @pytest.mark.parametrize("solver", ["rk4", "odeint:rk4", "odeint:dopri5"])
 def test_interval_solver_per_series_gaps(solver):
     """h' = -h over gaps of different lengths per series: h0 exp(-dt), forwards and backwards."""
-    s = IntervalSolver(solver, substeps=4)
+    s = IntervalSolver(resolve(solver, 4, rtol=1e-5, atol=1e-6))
     h0 = torch.tensor([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]])
     dt = torch.tensor([0.1, 0.7, -0.4])
     torch.testing.assert_close(s(lambda h: -h, h0, dt), h0 * torch.exp(-dt)[:, None], rtol=2e-5, atol=2e-5)
 
 
 def test_neural_ode_zero_field_and_first_observation_only(spiral_data):
-    model = NeuralODE(2, 5, 6, IntervalSolver("rk4"))
+    model = AugmentedNeuralODE(2, 5, 6, RK4)
     batch = one(spiral_data.test)
     with torch.no_grad():
-        model.f.outer.weight.zero_()
-        model.f.outer.bias.zero_()
+        model.f.W2.zero_()
+        model.f.b2.zero_()
         torch.testing.assert_close(model(batch), batch.y[:, :, :1].expand_as(batch.y))
-    with pytest.raises(ParameterError, match="^latent: "):
-        NeuralODE(2, 1, 4, IntervalSolver())
 
 
 def test_kl_matches_closed_form_and_torch():
@@ -203,7 +209,7 @@ def test_gaussian_log_likelihood_and_elbo(spiral_data):
     mask = torch.rand(3, 5) > 0.4
     ref = (torch.distributions.Normal(pred, 0.3).log_prob(y) * mask[..., None]).sum((1, 2))
     torch.testing.assert_close(gaussian_log_likelihood(pred, y, mask, 0.3), ref)
-    model = LatentODE(2, 5, 3, 6, IntervalSolver("rk4"), obs_std=0.1)
+    model = LatentODE(2, 5, 3, 6, RK4, obs_std=0.1)
     batch = one(spiral_data.train)
     elbo, loglik, kl = model.elbo(batch, torch.ones_like(batch.observed))
     torch.testing.assert_close(elbo, loglik - kl)
@@ -217,11 +223,11 @@ def test_encoders_see_only_observed_points_and_are_causal(spiral_data):
     batch = one(spiral_data.test)
     changed = IrregularBatch(batch.t, torch.where(batch.observed[..., None], batch.y, batch.y + 5.0),
                              batch.observed, batch.target)
-    latent = LatentODE(2, 5, 3, 6, IntervalSolver("rk4"), obs_std=0.1)
+    latent = LatentODE(2, 5, 3, 6, RK4, obs_std=0.1)
     with torch.no_grad():
         for a, b in zip(latent.encode(batch), latent.encode(changed)):
             torch.testing.assert_close(a, b)
-        odernn = ODERNN(2, 5, 6, IntervalSolver("rk4"))
+        odernn = ODERNN(2, 5, 6, RK4)
         torch.testing.assert_close(odernn(batch), odernn(changed))
         later = IrregularBatch(batch.t, torch.cat([batch.y[:, :, :4], batch.y[:, :, 4:] + 3.0], 2), batch.observed,
                                batch.target)
@@ -238,7 +244,7 @@ def test_training_reduces_loss_and_is_deterministic():
     np.testing.assert_allclose(-latent.history["loss"], latent.history["elbo"], rtol=1e-6)
 
 
-@pytest.mark.parametrize("kind", list(IRREGULAR_MODELS))
+@pytest.mark.parametrize("kind", list(MODELS))
 def test_members_train_as_if_alone(kind):
     """Tasks and seeds trained together as members of one model give each member's single run."""
     config = IrregularConfig(model=kind, series=10, points=8, epochs=4)
@@ -261,9 +267,9 @@ def test_bad_config_names_the_field(field, value):
         IrregularConfig(**{field: value}).validate()
 
 
-@pytest.mark.parametrize("model", list(IRREGULAR_MODELS))
+@pytest.mark.parametrize("model", list(MODELS))
 def test_cli_answers_for_each_model(capsys, model):
-    dataset = "periodic" if model in ("node", "latent-ode") else "spiral"
+    dataset = "periodic" if model in ("augmented-node", "latent-ode") else "spiral"
     assert main(["irregular", "--model", model, "--dataset", dataset, "--task", "extrap", "--epochs", "2", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert {"model", "dataset", "task", "mse", "seconds"} <= set(out)

@@ -2,13 +2,13 @@ import numpy as np
 import pytest
 import torch
 
-from dynform import ParameterError, build_model, parameter_count, solve
-from dynform.models import MODEL_NAMES
+from dynform import ParameterError, RunConfig, build_model, parameter_count, solve
+from dynform.regular.models import MODELS
 
 T = torch.linspace(0.0, 4.0, 8)
 
 
-@pytest.mark.parametrize("kind", list(MODEL_NAMES))
+@pytest.mark.parametrize("kind", list(MODELS))
 def test_shapes(kind):
     model = build_model(kind, seeds=(0, 1, 2))
     assert model(torch.tensor([2.0, 0.0]), T).shape == (3, 1, 8, 2)
@@ -26,7 +26,7 @@ def test_parameter_counts_and_initialisation():
     assert abs(mlp.W1.std().item() - 0.1) < 0.005
     assert torch.all(build_model("nodem").matrix() == 0)
     with pytest.raises(ParameterError, match="^hidden:"):
-        build_model("nn", hidden=0)
+        RunConfig(hidden=0).validate()
     with pytest.raises(ParameterError, match="^model: unknown model 'mlp'"):
         build_model("mlp")
 

@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from dynform import Algorithm1, ParameterError, make_optimizer
+from dynform import Algorithm1, ParameterError, RunConfig, make_optimizer
+from dynform.optim import EPS, GAMMA
 
 
 def test_one_algorithm1_step_equals_formula():
@@ -38,8 +39,15 @@ def test_eps_placement_differs_from_torch():
 
 
 def test_bad_optimizer_settings():
-    w = torch.nn.Parameter(torch.zeros(1))
-    with pytest.raises(ParameterError, match="^lr: must be positive"):
-        make_optimizer("algorithm1", [w], 0.0)
+    with pytest.raises(ParameterError, match="^lr: must be a positive number"):
+        RunConfig(lr=0.0).validate()
     with pytest.raises(ParameterError, match="^optimizer: unknown optimizer 'adam'"):
-        make_optimizer("adam", [w], 1e-3)
+        RunConfig(optimizer="adam").validate()
+
+
+def test_algorithm1_constants_are_the_notes():
+    from dynform.note.printed import printed
+
+    alg1 = printed()["algorithm1"]
+    assert (GAMMA, EPS) == (alg1["gamma"], alg1["eps"])
+    assert RunConfig().lr == alg1["lr"]

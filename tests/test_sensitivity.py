@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dynform import run, sensitivity
-from dynform.examples import matching, stated
+from dynform import run
+from dynform.book import sensitivity
+from dynform.note.settings import matching, stated
 
 
 def test_every_variant_measured_every_headline_number():

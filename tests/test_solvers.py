@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from dynform import ParameterError, get_system, rk4_amplification, rk4_step, rk4_step_matrix, solve, trajectory
-from dynform.data import time_grid
+from dynform import ParameterError, RunConfig, get_system, rk4_amplification, rk4_step, rk4_step_matrix, solve, trajectory
+from dynform.regular.data import time_grid
 
 
 def _rk4_error(system, h):
@@ -53,4 +53,4 @@ def test_odeint_method_and_bad_solver(spiral):
               rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(y[0].numpy(), spiral.solution([2.0, 0.0], t.numpy()), atol=1e-8)
     with pytest.raises(ParameterError, match="^solver: unknown solver 'rk5'"):
-        solve(lambda y: y, torch.zeros(1, 2), t, solver="rk5")
+        RunConfig(solver="rk5").validate()

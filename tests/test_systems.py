@@ -3,7 +3,7 @@ import pytest
 import torch
 import torchdiffeq
 
-from dynform import LinearSystem, ParameterError, get_system, time_grid, trajectory
+from dynform import LinearSystem, ParameterError, RunConfig, get_system, time_grid, trajectory
 
 
 def test_named_systems_and_types():
@@ -52,7 +52,7 @@ def test_flow_map_is_n_by_n():
 
 def test_time_grid_errors():
     with pytest.raises(ParameterError, match="^points:"):
-        time_grid(0.0, 1.0, 1)
+        RunConfig(points=1).validate()
     with pytest.raises(ParameterError, match="^t1:"):
-        time_grid(1.0, 1.0, 8)
+        RunConfig(t0=1.0, t1=1.0).validate()
     np.testing.assert_allclose(np.diff(time_grid(0.0, 4.0, 8)), 4 / 7)

@@ -59,7 +59,7 @@ def test_nan_loss_stops_with_epoch_and_advice():
 
 def test_bad_epochs():
     with pytest.raises(ParameterError, match="^epochs:"):
-        train(build_model("nnm"), torch.ones(2), torch.linspace(0, 1, 4), torch.ones(4, 2), epochs=0)
+        RunConfig(epochs=0).validate()
 
 
 def test_two_runs_give_identical_numbers():

@@ -20,9 +20,11 @@ from typing import Mapping
 import numpy as np
 import torch
 
-from .errors import ParameterError, TrainingDiverged
-from .models import TrajectoryModel, build_model
-from .training import train, trajectory_loss
+from .. import validation as check
+from ..errors import ParameterError, diverged
+from ..optim import EPS, GAMMA
+from ..regular.models import TrajectoryModel, build_model
+from ..regular.training import train, trajectory_loss
 
 Params = dict[str, np.ndarray]
 #: Parameter names in the order the note lists them.
@@ -183,7 +185,7 @@ def trajectory_gradients(params: Mapping[str, np.ndarray], y0: np.ndarray, targe
 
 
 def algorithm1_step(params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray],
-                    G: Mapping[str, np.ndarray], lr: float = 1e-3, gamma: float = 0.99, eps: float = 1e-8,
+                    G: Mapping[str, np.ndarray], lr: float = 1e-3, gamma: float = GAMMA, eps: float = EPS,
                     eps_inside: bool = True) -> tuple[Params, Params]:
     """One step of Algorithm 1 on every parameter: ``G <- gamma G + (1 - gamma) g^2`` and
     ``W <- W - lr g / sqrt(G + eps)``. ``eps_inside=False`` divides by ``sqrt(G) + eps`` instead, as
@@ -196,23 +198,20 @@ def algorithm1_step(params: Mapping[str, np.ndarray], grads: Mapping[str, np.nda
 
 
 def hand_train(params: Mapping[str, np.ndarray], y0: np.ndarray, target: np.ndarray, epochs: int,
-               lr: float = 1e-3, gamma: float = 0.99, eps: float = 1e-8,
+               lr: float = 1e-3, gamma: float = GAMMA, eps: float = EPS,
                through_time: bool = True) -> tuple[Params, np.ndarray, float]:
     """Full-batch training with :func:`trajectory_gradients` and :func:`algorithm1_step` only, the loop
     of ``dynform.training.train``: returns the trained parameters, the loss before each step ``(epochs,)``
     and the final loss."""
-    if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 1:
-        raise ParameterError("epochs", f"must be a positive integer, got {epochs!r}")
-    if not lr > 0:
-        raise ParameterError("lr", f"must be positive, got {lr}")
+    check.positive_int("epochs", epochs)
+    check.require("lr", lr > 0, f"must be positive, got {lr}")
     p = _check_params(params)
     G = {k: np.zeros_like(v) for k, v in p.items()}
     history = np.empty(epochs)
     for epoch in range(epochs):
         history[epoch], grads = trajectory_gradients(p, y0, target, through_time)
         if not np.isfinite(history[epoch]):
-            raise TrainingDiverged(f"training diverged: the loss became {history[epoch]} at epoch {epoch + 1}; "
-                                   f"try a smaller lr (was {lr})")
+            raise diverged(history[epoch], epoch + 1, lr)
         p, G = algorithm1_step(p, grads, G, lr, gamma, eps)
     return p, history, trajectory_loss_np(p, y0, target)
 

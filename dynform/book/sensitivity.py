@@ -90,13 +90,13 @@ def headline_numbers(dtype: str = "float32", init_ulp: int = 0, data_ulp: int = 
     seeds). The runs are the ones the chapters make, with their default parameters. ``data_ulp``
     applies to the regular runs only; with it the irregular numbers are left out.
     """
-    from .examples import stated
-    from .experiment import run
-    from .models import MATRIX_MODELS, MODEL_NAMES
+    from ..note.settings import TABLE_ROWS, matching, stated
+    from ..regular.experiment import run
+    from ..regular.models import MATRIX_MODELS
 
     out: dict[str, float] = {}
     for example in ("spiral", "center"):
-        for model in MODEL_NAMES:
+        for model in TABLE_ROWS:
             r = run(stated(example, model).with_(dtype=dtype, init_ulp=init_ulp, data_ulp=data_ulp, rounding=0))
             if histories is not None and example == "spiral":
                 histories[model] = r.record.history[::HISTORY_STRIDE, 0].tolist()
@@ -105,9 +105,7 @@ def headline_numbers(dtype: str = "float32", init_ulp: int = 0, data_ulp: int = 
             if model in MATRIX_MODELS:
                 for (i, j), v in np.ndenumerate(r.matrix()):
                     out[f"{example}/{model}/matrix[{i + 1},{j + 1}]"] = float(v)
-    from .examples import matching
-
-    for model in MODEL_NAMES:
+    for model in TABLE_ROWS:
         r = run(matching(model).with_(dtype=dtype, init_ulp=init_ulp, data_ulp=data_ulp, rounding=0))
         out[f"spiral-matching/{model}/loss"] = r.loss
         if model in MATRIX_MODELS:
@@ -116,10 +114,11 @@ def headline_numbers(dtype: str = "float32", init_ulp: int = 0, data_ulp: int = 
     out.update(_seed_statistics(dtype, init_ulp, data_ulp))
     out.update(_gradient_chapter_numbers(dtype, init_ulp, data_ulp))
     if irregular and not data_ulp:
-        from . import irregular as irr
+        from .. import irregular as irr
+        from ..irregular.experiment import latent_summary
 
         config = irr.IrregularConfig(dtype=dtype)
-        results = irr.benchmark(config, tuple(irr.IRREGULAR_MODELS), ("spiral", "periodic"), ("interp", "extrap"),
+        results = irr.benchmark(config, tuple(irr.MODELS), ("spiral", "periodic"), ("interp", "extrap"),
                                 IRREGULAR_SEEDS)
         for row in irr.summarize(results):
             out[f"irregular/{row['dataset']}/{row['task']}/{row['model']}/mse"] = row["mse_mean"]
@@ -127,7 +126,7 @@ def headline_numbers(dtype: str = "float32", init_ulp: int = 0, data_ulp: int = 
         for ds in ("spiral", "periodic"):
             lat = next(r for r in results if (r.config.model, r.config.dataset, r.config.task, r.config.seed)
                        == ("latent-ode", ds, "extrap", IRREGULAR_SEEDS[0]))
-            summary = irr.latent_summary(lat)
+            summary = latent_summary(lat)
             for stat in ("kl", "loglik", "spread"):
                 out[f"irregular/{ds}/extrap/latent-ode/{stat}"] = summary[stat]
     return out
@@ -143,13 +142,13 @@ SEED_STATISTICS = {
 
 def _seed_statistics(dtype: str, init_ulp: int, data_ulp: int, members: int = 16) -> dict[str, float]:
     """The seeds chapter's statistics over ``members`` seeds of every row of Tables 1 and 2."""
-    from .examples import stated
-    from .experiment import run
-    from .models import MODEL_NAMES
+    from ..note.settings import stated
+    from ..regular.experiment import run
+    from ..note.settings import TABLE_ROWS
 
     out = {}
     for example in ("spiral", "center"):
-        for model in MODEL_NAMES:
+        for model in TABLE_ROWS:
             r = run(stated(example, model).with_(members=members, dtype=dtype, init_ulp=init_ulp,
                                                  data_ulp=data_ulp, rounding=0))
             for stat, fn in SEED_STATISTICS.items():
@@ -163,13 +162,13 @@ def _gradient_chapter_numbers(dtype: str, init_ulp: int, data_ulp: int) -> dict[
     """The trained numbers of the gradient appendix: the spiral's MLP step map trained by torch's RMSprop
     (where its loss curve leaves Algorithm 1's), and by the hand gradients in float64 numpy (100 and 1000
     steps, full and one-step gradients). The nudges act on the numpy arrays in their own precision."""
-    from . import gradients as gr
-    from .data import time_grid, trajectory
-    from .examples import stated
-    from .experiment import run
-    from .models import build_model
-    from .paper import printed
-    from .systems import get_system
+    from ..note import gradients as gr
+    from ..regular.data import time_grid, trajectory
+    from ..note.settings import stated
+    from ..regular.experiment import run
+    from ..regular.models import build_model
+    from ..note.printed import printed
+    from ..systems import get_system
 
     out: dict[str, float] = {}
     config = stated("spiral", "nn").with_(dtype=dtype, init_ulp=init_ulp, data_ulp=data_ulp, rounding=0)
@@ -204,14 +203,14 @@ IRREGULAR_SEEDS = (0, 1, 2)
 
 def seed_spread(members: int = 16) -> dict[str, dict[str, float]]:
     """Median and quartiles over ``members`` seeds of every regular headline number (stated settings)."""
-    from .examples import stated
-    from .experiment import run
-    from .models import MATRIX_MODELS, MODEL_NAMES
-    from .reproduction import spread
+    from ..note.settings import TABLE_ROWS, matching, stated
+    from ..regular.experiment import run
+    from ..regular.models import MATRIX_MODELS
+    from ..note.ledger import spread
 
     out: dict[str, dict[str, float]] = {}
     for example in ("spiral", "center"):
-        for model in MODEL_NAMES:
+        for model in TABLE_ROWS:
             r = run(stated(example, model).with_(members=members))
             out[f"{example}/{model}/loss"] = spread(r.record.final_loss)
             out[f"{example}/{model}/iterations"] = spread(r.record.iterations)
@@ -261,7 +260,7 @@ def measure(path: Path | None = None, variants: Sequence[str] = tuple(VARIANTS),
 
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown or "reference" not in variants:
-        from .errors import ParameterError
+        from ..errors import ParameterError
 
         raise ParameterError("variants", f"must include 'reference' and only known names "
                                          f"({', '.join(VARIANTS)}), got {list(variants)}")
@@ -280,7 +279,7 @@ def measure(path: Path | None = None, variants: Sequence[str] = tuple(VARIANTS),
         "history_stride": HISTORY_STRIDE,
         "seed_spread": seed_spread(),
     }
-    path = Path(path) if path is not None else Path(str(resources.files("dynform").joinpath(DATA_FILE)))
+    path = Path(path) if path is not None else Path(str(resources.files(__package__).joinpath(DATA_FILE)))
     if path.exists():  # the figure measurement is made separately (measure_figures) and kept
         result["figures"] = json.loads(path.read_text()).get("figures", {})
     path.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
@@ -291,7 +290,7 @@ def measure(path: Path | None = None, variants: Sequence[str] = tuple(VARIANTS),
 @lru_cache(maxsize=1)
 def measured() -> dict[str, Any]:
     """The committed measurement (``sensitivity.json``)."""
-    return json.loads(resources.files("dynform").joinpath(DATA_FILE).read_text())
+    return json.loads(resources.files(__package__).joinpath(DATA_FILE).read_text())
 
 
 #: The tolerance rule, stated once: a trained number's tolerance is :data:`SAFETY` times the largest
@@ -358,7 +357,7 @@ def _row(config) -> str:
     measured runs (``spiral/nn``, ``spiral-matching/nodem``, ...), else its example's row."""
     from dataclasses import replace
 
-    from .examples import matching, stated
+    from ..note.settings import matching, stated
 
     example = _example(config.system)
     plain = replace(config, members=1, rounding=0)
@@ -566,7 +565,7 @@ def measure_figures(chapters: Sequence[Path], variant: str = "all-kernels", jobs
         found: dict[str, float] = {}
         for part in pool.map(one, chapters):
             found.update(part)
-    path = Path(str(resources.files("dynform").joinpath(DATA_FILE)))
+    path = Path(str(resources.files(__package__).joinpath(DATA_FILE)))
     data = json.loads(path.read_text())
     data["figures"] = {"variant": variant, "rms": found}
     path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")

@@ -21,8 +21,8 @@ import numpy as np
 import scipy.linalg
 import torch
 
-from .errors import ParameterError
-from .systems import get_system
+from ..errors import ParameterError
+from ..systems import get_system
 
 DATASETS: dict[str, str] = {
     "spiral": "note's Example 1, y' = A y, random initial states in [-2, 2]^2",

@@ -4,6 +4,7 @@ Every helper returns a matplotlib ``Figure``; chapters glue it (myst-nb) or let 
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Mapping
 
 import matplotlib
@@ -11,17 +12,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from .systems import LinearSystem
+from ..irregular.models import MODELS as IRREGULAR_MODELS
+from ..regular.models import MODELS as REGULAR_MODELS
+from ..systems import LinearSystem
 
-#: Colours for truth and the four models, used in every figure.
-COLORS: dict[str, str] = {
-    "true": "#222222",
-    "nn": "#1f77b4",
-    "nnm": "#2ca02c",
-    "node": "#d62728",
-    "nodem": "#9467bd",
-    "data": "#ff7f0e",
-}
+#: Model colours, handed out in registry order (a new model gets the next one).
+PALETTE = ("#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
+IRREGULAR_PALETTE = ("#1f77b4", "#17becf", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+#: Colours for truth, data and the regular models, used in every figure.
+COLORS: dict[str, str] = {"true": "#222222", "data": "#ff7f0e", **dict(zip(REGULAR_MODELS, PALETTE))}
+#: Colours of the irregular-time models (section 4).
+IRREGULAR_COLORS: dict[str, str] = dict(zip(IRREGULAR_MODELS, IRREGULAR_PALETTE))
 STYLE: dict[str, object] = {
     "figure.figsize": (7.0, 3.2),
     "figure.dpi": 110,
@@ -47,6 +48,7 @@ def use_style() -> None:
 
 def _figure(ncols: int = 1, nrows: int = 1, **kw) -> tuple[Figure, np.ndarray]:
     use_style()
+    enable_png_display()
     fig, axes = plt.subplots(nrows, ncols, squeeze=False, layout="constrained", **kw)
     plt.close(fig)  # returned, not shown twice by the inline backend
     return fig, axes.ravel()
@@ -163,13 +165,14 @@ def rounding_growth(curves: Mapping[str, Mapping[str, np.ndarray]], labels: Mapp
     return fig
 
 
+@lru_cache(maxsize=1)
 def enable_png_display() -> bool:
     """Make a figure displayed or glued in a notebook carry a PNG, whatever the matplotlib backend.
 
     IPython registers its PNG formatter for figures only under the inline backend; a kernel started
     with ``MPLBACKEND=Agg`` would otherwise store ``<Figure size ...>`` text and the book would show
-    no image. Called when this module is imported; does nothing outside IPython. Returns whether a
-    formatter was registered.
+    no image. Called once, when the first figure is made; does nothing outside IPython. Returns
+    whether a formatter was registered.
     """
     try:
         from IPython import get_ipython
@@ -182,8 +185,6 @@ def enable_png_display() -> bool:
     select_figure_formats(shell, {"png"}, bbox_inches="tight")
     return True
 
-
-enable_png_display()
 
 
 def amplification_curve(y: np.ndarray, growth: np.ndarray, limit: float, marks: Mapping[str, tuple[float, float]]) -> Figure:
@@ -198,16 +199,6 @@ def amplification_curve(y: np.ndarray, growth: np.ndarray, limit: float, marks: 
     ax.set(xlabel=r"$y = |\lambda| h$", ylabel="growth per step")
     ax.legend()
     return fig
-
-
-#: Colours of the five irregular-time models (section 4).
-IRREGULAR_COLORS: dict[str, str] = {
-    "rnn": "#1f77b4",
-    "rnn-decay": "#17becf",
-    "node": "#d62728",
-    "odernn": "#2ca02c",
-    "latent-ode": "#9467bd",
-}
 
 
 def irregular_series(t: np.ndarray, y: np.ndarray, observed: np.ndarray, predictions: Mapping[str, np.ndarray],

@@ -13,15 +13,14 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from . import sensitivity
-from .checks import Measured
-from .errors import ParameterError
-from .examples import matching, stated
-from .experiment import RunConfig, RunResult, run
-from .models import MATRIX_MODELS, MODEL_NAMES
-from .systems import get_system
+from ..book import sensitivity
+from ..book.checks import Measured
+from .. import validation as check
+from .settings import EXAMPLES, TABLE_ROWS, matching, stated
+from ..regular.experiment import RunConfig, RunResult, run
+from ..regular.models import MATRIX_MODELS
+from ..systems import get_system
 
-EXAMPLES = ("spiral", "center")
 
 #: Verdict tolerances, one per kind of printed number: (rule, value, words for the page).
 TOLERANCES: dict[str, tuple[str, float, str]] = {
@@ -40,10 +39,9 @@ UNDECIDED = "undecided by rounding"
 def seed_config(example: str, model: str, members: int = 16, seed: int = 0, **changes: Any) -> RunConfig:
     """Settings of row ``model`` of ``example``'s table (the note's stated settings) as an ensemble of
     the ``members`` seeds ``seed, ..., seed + members - 1``; validated, nothing trained."""
-    if example not in EXAMPLES:
-        raise ParameterError("example", f"unknown example {example!r} (choices: {', '.join(EXAMPLES)})")
-    if not isinstance(members, (int, np.integer)) or isinstance(members, bool) or members < 2:
-        raise ParameterError("members", f"seed statistics need an integer >= 2, got {members!r}")
+    check.choice("example", example, EXAMPLES)
+    check.require("members", check.is_int(members) and members >= 2,
+                  f"seed statistics need an integer >= 2, got {members!r}")
     return stated(example, model).with_(members=int(members), seed=seed, **changes)
 
 
@@ -146,7 +144,7 @@ def _number(x: Any) -> Any:
 
 def complex_text(z: complex, digits: int = 4) -> str:
     """``a+bi`` with ``digits`` significant digits; a zero part is left out."""
-    from .report import fmt
+    from ..book.report import fmt
 
     z = complex(z)
     if z.imag == 0:
@@ -166,14 +164,14 @@ def ledger(stated_runs: Mapping[tuple[str, str], RunResult],
     ``matching_runs[model]`` spiral runs with the settings the book documents as matching
     (:func:`matching`). ``note`` defaults to :func:`dynform.paper.printed`.
     """
-    from .paper import printed
+    from .printed import printed
 
     note = printed() if note is None else note
     matching_runs = matching_runs or {}
     rows: list[LedgerRow] = []
     for example, table in (("spiral", "Table 1"), ("center", "Table 2")):
         ref = note[example]
-        for model in MODEL_NAMES:
+        for model in TABLE_ROWS:
             r = stated_runs[(example, model)]
             m = matching_runs.get(model) if example == "spiral" else None
             printed_row = ref["table"][model]
@@ -212,7 +210,7 @@ def stated_runs() -> dict[tuple[str, str], RunResult]:
     """One run per row of Tables 1 and 2 with the note's stated settings (seed 0)."""
     out = {}
     for example in EXAMPLES:
-        for model in MODEL_NAMES:
+        for model in TABLE_ROWS:
             out[(example, model)] = run(stated(example, model))
     return out
 
@@ -222,7 +220,7 @@ def matching_runs(reuse: Mapping[tuple[str, str], RunResult] | None = None) -> d
     a run in ``reuse`` (keyed like :func:`stated_runs`) with the same settings is taken, not repeated."""
     reuse = reuse or {}
     out = {}
-    for model in MODEL_NAMES:
+    for model in TABLE_ROWS:
         cfg = matching(model)
         done = reuse.get(("spiral", model))
         out[model] = done if done is not None and done.config == cfg else run(cfg)

@@ -10,4 +10,4 @@ from typing import Any
 @lru_cache(maxsize=1)
 def printed() -> dict[str, Any]:
     """All printed values, keyed by example (``spiral``, ``center``)."""
-    return json.loads(resources.files("dynform").joinpath("paper_values.json").read_text())
+    return json.loads(resources.files(__package__).joinpath("paper_values.json").read_text())

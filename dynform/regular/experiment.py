@@ -1,22 +1,26 @@
-"""One way to describe and run a regular-time experiment: the chapters, the CLI and the benchmark
-all go through :class:`RunConfig` and :func:`run`."""
+"""One way to describe and run a regular-time experiment: :class:`RunConfig` is the only place its
+settings are checked; ``config.data()`` makes the training data and ``config.run()`` trains. The
+chapters, the CLI and the benchmark all go through it."""
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 import torch
 
-from .data import DATA_MODES, time_grid, trajectory
-from .errors import ParameterError
-from .models import MATRIX_MODELS, MODEL_NAMES, TrajectoryModel, build_model
-from .optim import OPTIMIZERS
-from .precision import DTYPES
-from .solvers import check_solver
-from .systems import LinearSystem, get_system
-from .training import TrainResult, train
+from .. import validation as check
+from ..errors import ParameterError
+from ..optim import OPTIMIZERS
+from ..precision import DTYPES
+from ..solvers import SOLVERS
+from ..systems import LinearSystem, get_system
+from .data import DATA, time_grid, trajectory
+from .models import MATRIX_MODELS, MODELS, TrajectoryModel, build_model
+from .training import TrainResult, train, trajectory_loss
+
+DEVICES = ("cpu", "cuda")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -24,91 +28,86 @@ def resolve_device(name: str) -> torch.device:
     if name == "cpu":
         return torch.device("cpu")
     if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise ParameterError("device", f"{name!r} was asked for but no CUDA GPU is available; use 'cpu'")
+        check.require("device", torch.cuda.is_available(),
+                      f"{name!r} was asked for but no CUDA GPU is available; use 'cpu'")
         return torch.device(name)
-    raise ParameterError("device", f"unknown device {name!r} (choices: cpu, cuda)")
+    raise ParameterError("device", f"unknown device {name!r} (choices: {', '.join(DEVICES)})")
 
 
-def _is_int(x: Any) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+@dataclass(frozen=True)
+class RunData:
+    """A run's training data in float64: the system, the sample times ``t`` (T,) and the samples (T, n)."""
+
+    system: LinearSystem
+    t: np.ndarray
+    target: np.ndarray
+
+
+def _setting(default: Any, help: str) -> Any:
+    """A config field with the help text the CLI shows."""
+    return field(default=default, metadata={"help": help})
 
 
 @dataclass(frozen=True)
 class RunConfig:
     """Settings of one training run; the defaults are the note's stated settings for Example 1."""
 
-    system: str = "spiral"  #: a name (spiral, center) or a matrix "a,b;c,d"
-    model: str = "nnm"  #: nn, nnm, node or nodem
-    y0: tuple[float, ...] = (2.0, 0.0)
-    t0: float = 0.0
-    t1: float = 4.0
-    points: int = 8  #: samples on linspace(t0, t1, points), y0 included
-    epochs: int = 1000  #: maximum number of optimiser steps
-    lr: float = 1e-3
-    seed: int = 0
-    tol: float | None = None  #: stop when the loss falls below tol
-    optimizer: str = "algorithm1"
-    solver: str = "rk4"  #: for the Neural ODE models
-    substeps: int = 1  #: RK4 steps per sample interval
-    data: str = "exact"  #: training data from the exact flow or from RK4
-    hidden: int = 50
-    init_std: float = 0.1
-    device: str = "cpu"
-    members: int = 1  #: ensemble size; member k starts from seed + k
-    dtype: str = "float32"  #: float32 (the note's, PyTorch's default) or float64
-    init_ulp: int = 0  #: nudge every initial parameter this many ulps up (rounding-sensitivity studies)
-    data_ulp: int = 0  #: nudge entry ``data_ulp`` of the predicted training samples one ulp up (0: none)
-    rounding: int = 4  #: replicas trained beside the run, each on data one ulp off: its rounding spread
+    system: str = _setting("spiral", "a name (spiral, center) or a matrix 'a,b;c,d'")
+    model: str = _setting("nnm", f"one of {', '.join(MODELS)}")
+    y0: tuple[float, ...] = _setting((2.0, 0.0), "initial state, e.g. 2,0")
+    t0: float = _setting(0.0, "first sample time")
+    t1: float = _setting(4.0, "last sample time")
+    points: int = _setting(8, "samples on linspace(t0, t1, points), y0 included")
+    epochs: int = _setting(1000, "maximum number of optimiser steps")
+    lr: float = _setting(1e-3, "learning rate")
+    seed: int = _setting(0, "seed of the initial parameters")
+    tol: float | None = _setting(None, "stop when the loss falls below this")
+    optimizer: str = _setting("algorithm1", f"one of {', '.join(OPTIMIZERS)}")
+    solver: str = _setting("rk4", "rk4 or odeint:METHOD, for the Neural ODE models")
+    substeps: int = _setting(1, "RK4 steps per sample interval")
+    data_mode: str = _setting("exact", f"how the training samples are made: one of {', '.join(DATA)}")
+    hidden: int = _setting(50, "hidden width of the MLP models")
+    init_std: float = _setting(0.1, "standard deviation of the initial weights")
+    device: str = _setting("cpu", "cpu or cuda")
+    members: int = _setting(1, "ensemble size; member k starts from seed + k")
+    dtype: str = _setting("float32", "float32 (the note's, PyTorch's default) or float64")
+    init_ulp: int = _setting(0, "nudge every initial parameter this many ulps up (rounding studies)")
+    data_ulp: int = _setting(0, "nudge this entry of the predicted training samples one ulp up (0: none)")
+    rounding: int = _setting(4, "rounding replicas trained beside the run, each on data one ulp off")
 
     def validate(self) -> "RunConfig":
         """Check every field; raise :class:`ParameterError` naming the first bad one. Returns self."""
-        if self.model not in MODEL_NAMES:
-            raise ParameterError("model", f"unknown model {self.model!r} (choices: {', '.join(MODEL_NAMES)})")
+        check.choice("model", self.model, MODELS)
         try:
             get_system(self.system)
         except ParameterError as err:
             if err.name != "A":
                 raise
-            # a bad matrix is reported under the setting that holds it
-            raise ParameterError("system", f"matrix {err}") from None
+            # a bad matrix is reported under the setting that holds it (the CLI reports the cause under --A)
+            raise ParameterError("system", f"matrix {err}") from err
         y0 = self.y0
-        if len(y0) != 2 or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in y0):
-            raise ParameterError("y0", f"must be 2 finite numbers, got {list(y0)}")
-        for name in ("t0", "t1"):
-            if not math.isfinite(getattr(self, name)):
-                raise ParameterError(name, f"must be finite, got {getattr(self, name)}")
-        if not self.t1 > self.t0:
-            raise ParameterError("t1", f"must be greater than t0={self.t0}, got {self.t1}")
-        if not _is_int(self.points) or self.points < 2:
-            raise ParameterError("points", f"must be an integer >= 2, got {self.points!r}")
+        check.require("y0", len(y0) == 2 and all(check.is_number(v) and math.isfinite(v) for v in y0),
+                      f"must be 2 finite numbers, got {list(y0)}")
+        check.finite("t0", self.t0)
+        check.finite("t1", self.t1)
+        check.require("t1", self.t1 > self.t0, f"must be greater than t0={self.t0}, got {self.t1}")
+        check.int_at_least("points", self.points, 2)
         for name in ("epochs", "hidden", "substeps", "members"):
-            value = getattr(self, name)
-            if not _is_int(value) or value < 1:
-                raise ParameterError(name, f"must be a positive integer, got {value!r}")
-        if not _is_int(self.seed):
-            raise ParameterError("seed", f"must be an integer, got {self.seed!r}")
-        for name in ("lr", "init_std"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ParameterError(name, f"must be a positive number, got {value!r}")
-        if self.tol is not None and not (isinstance(self.tol, (int, float)) and self.tol > 0):
-            raise ParameterError("tol", f"must be a positive number or None, got {self.tol!r}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ParameterError("optimizer", f"unknown optimizer {self.optimizer!r} (choices: {', '.join(OPTIMIZERS)})")
-        check_solver(self.solver)
-        if self.data not in DATA_MODES:
-            raise ParameterError("data", f"unknown data mode {self.data!r} (choices: {', '.join(DATA_MODES)})")
+            check.positive_int(name, getattr(self, name))
+        check.integer("seed", self.seed)
+        check.positive("lr", self.lr)
+        check.positive("init_std", self.init_std)
+        check.positive_or_none("tol", self.tol)
+        check.choice("optimizer", self.optimizer, OPTIMIZERS)
+        check.choice("solver", self.solver, SOLVERS)
+        check.choice("data_mode", self.data_mode, DATA, "data mode")
         resolve_device(self.device)
-        if self.dtype not in DTYPES:
-            raise ParameterError("dtype", f"unknown dtype {self.dtype!r} (choices: {', '.join(DTYPES)})")
+        check.choice("dtype", self.dtype, DTYPES)
         for name in ("init_ulp", "data_ulp", "rounding"):
-            value = getattr(self, name)
-            if not _is_int(value) or value < 0:
-                raise ParameterError(name, f"must be an integer >= 0, got {value!r}")
+            check.int_at_least(name, getattr(self, name), 0)
         entries = (self.points - 1) * len(self.y0)
-        if self.data_ulp > entries:
-            raise ParameterError("data_ulp", f"must be at most {entries} (the predicted entries), got {self.data_ulp}")
+        check.require("data_ulp", self.data_ulp <= entries,
+                      f"must be at most {entries} (the predicted entries), got {self.data_ulp}")
         return self
 
     @property
@@ -130,6 +129,22 @@ class RunConfig:
         d = asdict(self)
         d["y0"] = list(self.y0)
         return d
+
+    @classmethod
+    def settings(cls) -> dict[str, Any]:
+        """The fields with their defaults and help texts (what the CLI offers)."""
+        return {f.name: f for f in fields(cls)}
+
+    def data(self) -> RunData:
+        """The training data these settings describe (validated first)."""
+        self.validate()
+        system = get_system(self.system)
+        t = time_grid(self.t0, self.t1, self.points)
+        return RunData(system, t, trajectory(system, np.array(self.y0), t, mode=self.data_mode, substeps=self.substeps))
+
+    def run(self, progress: bool = False) -> "RunResult":
+        """Generate the data, build the model, train it (:func:`run`)."""
+        return run(self, progress)
 
 
 @dataclass
@@ -173,12 +188,10 @@ class RunResult:
         return float(self.record.seconds)
 
     def true_matrix(self) -> np.ndarray | None:
-        """What the learned matrix approximates: expm(A dt) for ``nnm``, A for ``nodem``."""
-        if self.config.model == "nnm":
-            return self.system.flow_map(self.config.dt)
-        if self.config.model == "nodem":
-            return self.system.A.copy()
-        return None
+        """What the learned matrix approximates (``MODELS[model].approximates``): expm(A dt) for
+        ``nnm``, A for ``nodem``; None for the other models."""
+        approximates = MODELS[self.config.model].approximates
+        return None if approximates is None else approximates(self.system, self.config.dt)
 
     def matrix(self) -> np.ndarray | None:
         """Learned matrix of member 0 (matrix models), float64 numpy."""
@@ -209,8 +222,6 @@ class RunResult:
             "iterations": self.iterations,
             "settings": self.config.as_dict(),
         }
-        if self.replicas is not None:
-            out["loss_tolerance"] = _loss_tolerance(self)
         if self.config.model in MATRIX_MODELS:
             out["matrix"] = self.matrix().tolist()
             out["true_matrix"] = self.true_matrix().tolist()
@@ -220,38 +231,28 @@ class RunResult:
 
 def run(config: RunConfig, progress: bool = False) -> RunResult:
     """Generate the data, build the model, train it; everything from ``config``."""
-    config.validate()
+    data = config.data()
     device = resolve_device(config.device)
-    system = get_system(config.system)
-    t_np = time_grid(config.t0, config.t1, config.points)
-    target_np = trajectory(system, np.array(config.y0), t_np, mode=config.data, substeps=config.substeps)
     torch.manual_seed(config.seed)
     seeds = [config.seed + k for k in range(config.members)] * (1 + config.rounding)
-    model = build_model(config.model, system.dim, config.hidden, seeds, config.init_std,
+    model = build_model(config.model, data.system.dim, config.hidden, seeds, config.init_std,
                         config.solver, config.substeps).to(device=device, dtype=config.torch_dtype)
     if config.init_ulp:
         with torch.no_grad():
             for p in model.parameters():
                 for _ in range(config.init_ulp):
                     p.copy_(_ulp_up(p))
-    t = torch.as_tensor(t_np, dtype=config.torch_dtype, device=device)
-    target = torch.as_tensor(target_np, dtype=config.torch_dtype, device=device)
+    t = torch.as_tensor(data.t, dtype=config.torch_dtype, device=device)
+    target = torch.as_tensor(data.target, dtype=config.torch_dtype, device=device)
     if config.data_ulp:
         entry = target[1:].reshape(-1)[config.data_ulp - 1:config.data_ulp]
         entry.copy_(_ulp_up(entry))
     y0 = target[0]
-    data = _with_replicas(target, config.members, config.rounding)
-    record = train(model, y0, t, data, config.epochs, config.lr, config.tol, config.optimizer, progress,
+    replicated = _with_replicas(target, config.members, config.rounding)
+    record = train(model, y0, t, replicated, config.epochs, config.lr, config.tol, config.optimizer, progress,
                    shown=config.members)
     main, replicas = _split(record, config.members, config.rounding)
-    return RunResult(config, system, model, t, target, main, replicas)
-
-
-def _loss_tolerance(result: RunResult) -> float:
-    """The rounding tolerance of the run's loss (:func:`dynform.sensitivity.loss`)."""
-    from .sensitivity import loss
-
-    return loss(result).tol
+    return RunResult(config, data.system, model, t, target, main, replicas)
 
 
 def _with_replicas(target: torch.Tensor, members: int, rounding: int) -> torch.Tensor:
@@ -282,3 +283,21 @@ def _split(record: TrainResult, members: int, rounding: int) -> tuple[TrainResul
     shape = (rounding, members)
     return main, TrainResult(record.history[:, members:].reshape(-1, *shape), record.final_loss[members:].reshape(shape),
                              record.iterations[members:].reshape(shape), record.seconds)
+
+
+def matrix_loss(config: RunConfig, M: np.ndarray) -> float:
+    """The training loss of the matrix model ``config.model`` (``nnm`` or ``nodem``) with its matrix
+    set to ``M`` ``(n, n)``, on the data ``config`` describes (grid, initial state, data mode), in float64."""
+    data = config.data()
+    check.require("model", config.model in MATRIX_MODELS,
+                  f"must be a matrix model ({', '.join(MATRIX_MODELS)}), got {config.model!r}")
+    M = np.array(M, dtype=np.float64)
+    n = data.system.dim
+    check.require("M", M.shape == (n, n) and bool(np.all(np.isfinite(M))), f"must be {n}x{n}, got {M.shape}")
+    model = build_model(config.model, n, config.hidden, (config.seed,), config.init_std,
+                        config.solver, config.substeps).double()
+    with torch.no_grad():
+        model.g.M.copy_(torch.as_tensor(M)[None])
+        target = torch.as_tensor(data.target)
+        pred = model(target[0], torch.as_tensor(data.t))
+        return float(trajectory_loss(pred, target)[0])

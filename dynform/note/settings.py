@@ -1,8 +1,15 @@
 """The note's two examples as run settings: what the note states, and what the book documents as
-reaching the note's printed numbers. Chapters, the ledger and the benchmark all read them here."""
+reaching the note's printed numbers, and the rows of the note's tables. Chapters, the ledger, the
+sensitivity measurement and the benchmark all read them here."""
 from __future__ import annotations
 
-from .experiment import RunConfig
+from ..errors import ParameterError
+from ..regular.experiment import RunConfig
+
+#: The rows of the note's Tables 1 and 2, in its order: data of the note, not the library's model list.
+TABLE_ROWS = ("nn", "nnm", "node", "nodem")
+#: The note's examples.
+EXAMPLES = ("spiral", "center")
 
 #: Section 3.1: y0 = (2, 0), t = linspace(0, 4, 8), 1000 epochs, lr 1e-3.
 SPIRAL = RunConfig(system="spiral", y0=(2.0, 0.0), t0=0.0, t1=4.0, points=8, epochs=1000, lr=1e-3)
@@ -18,7 +25,7 @@ SPIRAL_MATCHING: dict[str, dict] = {
     "nn": {},
     "nnm": {"epochs": 3000},
     "node": {"lr": 1e-2, "epochs": 3000},
-    "nodem": {"epochs": 5000, "data": "rk4"},
+    "nodem": {"epochs": 5000, "data_mode": "rk4"},
 }
 
 
@@ -29,7 +36,7 @@ def stated(example: str, model: str) -> RunConfig:
     if example == "center":
         t1 = CENTER_ODE_T1 if model in ("node", "nodem") else CENTER.t1
         return CENTER.with_(model=model, t1=t1)
-    raise ValueError(f"example: unknown example {example!r} (choices: spiral, center)")
+    raise ParameterError("example", f"unknown example {example!r} (choices: {', '.join(EXAMPLES)})")
 
 
 def matching(model: str) -> RunConfig:

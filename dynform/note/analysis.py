@@ -15,15 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
-import torch
 
-from .data import time_grid, trajectory
-from .errors import ParameterError
-from .experiment import RunConfig
-from .models import MATRIX_MODELS, build_model
-from .solvers import rk4_amplification
-from .systems import get_system
-from .training import trajectory_loss
+from ..errors import ParameterError
+from ..solvers import rk4_amplification
 
 #: Degree of the classic RK4 stability polynomial R(z).
 RK4_DEGREE = 4
@@ -132,24 +126,3 @@ def rk4_bias_matrix(A: np.ndarray, h: float) -> np.ndarray:
         z[i] = roots[np.argmin(np.abs(roots - h * lam))]
     M = V @ np.diag(z / h) @ np.linalg.inv(V)
     return _real_if_close(M)
-
-
-def matrix_loss(config: RunConfig, M: np.ndarray) -> float:
-    """The training loss of the matrix model ``config.model`` (``nnm`` or ``nodem``) with its matrix
-    set to ``M``, on the data ``config`` describes (grid, initial state, data mode), in float64."""
-    config.validate()
-    if config.model not in MATRIX_MODELS:
-        raise ParameterError("model", f"must be a matrix model ({', '.join(MATRIX_MODELS)}), got {config.model!r}")
-    system = get_system(config.system)
-    M = _square(M)
-    if M.shape != system.A.shape:
-        raise ParameterError("M", f"must be {system.A.shape[0]}x{system.A.shape[1]}, got {M.shape}")
-    t = time_grid(config.t0, config.t1, config.points)
-    target = trajectory(system, np.array(config.y0), t, mode=config.data, substeps=config.substeps)
-    model = build_model(config.model, system.dim, config.hidden, (config.seed,), config.init_std,
-                        config.solver, config.substeps).double()
-    with torch.no_grad():
-        model.g.M.copy_(torch.as_tensor(M)[None])
-        target_t = torch.as_tensor(target)
-        pred = model(target_t[0], torch.as_tensor(t))
-        return float(trajectory_loss(pred, target_t)[0])

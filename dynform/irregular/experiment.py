@@ -1,0 +1,233 @@
+"""One way to describe and run an irregular-time experiment: :class:`IrregularConfig` is the only
+place its settings are checked; ``config.data()`` draws the data set and ``config.run()`` trains.
+Beside it: training several settings as members of one model, the benchmark over models, datasets,
+tasks and seeds, and what the chapter reads off it."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from .. import validation as check
+from ..errors import ParameterError
+from ..layers import parameter_count
+from ..precision import DTYPES
+from ..solvers import SOLVERS, resolve
+from .data import DATASETS, TASKS, IrregularBatch, IrregularData, make_dataset
+from .gaps import IntervalSolver
+from .models import MODELS, IrregularModel, build_model
+from .training import all_but_first, evaluate, threads, train
+
+
+def _setting(default: Any, help: str) -> Any:
+    """A config field with the help text the CLI shows."""
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class IrregularConfig:
+    """Settings of one irregular-time run: data, task, model and training."""
+
+    model: str = _setting("odernn", f"one of {', '.join(MODELS)}")
+    dataset: str = _setting("spiral", f"one of {', '.join(DATASETS)}")
+    task: str = _setting("interp", f"one of {', '.join(TASKS)}")
+    seed: int = _setting(0, "draws the data set and the initial parameters")
+    epochs: int = _setting(100, "full-batch Adam steps")
+    lr: float = _setting(2e-2, "Adam's learning rate")
+    hidden: int = _setting(16, "GRU state size (and half the ODE fields' width)")
+    latent: int = _setting(8, "z dimension of the Latent ODE; state size of the augmented Neural ODE")
+    series: int = _setting(48, "series in the data set (train and test)")
+    points: int = _setting(30, "time points per series")
+    train_frac: float = _setting(0.75, "fraction of the series used for training")
+    obs_frac: float = _setting(0.5, "interpolation: fraction of points (after the first) observed")
+    noise: float = _setting(0.01, "standard deviation of the observation noise")
+    solver: str = _setting("rk4", "rk4 or odeint:METHOD")
+    substeps: int = _setting(2, "fixed-grid steps per gap")
+    obs_std: float = _setting(0.05, "Latent ODE observation noise s")
+    dtype: str = _setting("float32", "float32 or float64, for parameters, data and arithmetic")
+
+    def validate(self) -> "IrregularConfig":
+        """Check every field; raise :class:`ParameterError` naming the first bad one. Returns self."""
+        check.choice("model", self.model, MODELS)
+        check.choice("dataset", self.dataset, DATASETS)
+        check.choice("task", self.task, TASKS)
+        check.integer("seed", self.seed)
+        for name in ("epochs", "hidden", "latent", "substeps"):
+            check.positive_int(name, getattr(self, name))
+        check.int_at_least("series", self.series, 2)
+        check.int_at_least("points", self.points, 4)
+        check.positive("lr", self.lr)
+        check.positive("obs_std", self.obs_std)
+        check.fraction("train_frac", self.train_frac)
+        check.fraction("obs_frac", self.obs_frac)
+        check.non_negative("noise", self.noise)
+        check.choice("solver", self.solver, SOLVERS)
+        check.choice("dtype", self.dtype, DTYPES)
+        return self
+
+    def run(self) -> "IrregularResult":
+        """Draw the data, build the model from ``seed``, train it single-threaded, test it."""
+        return run_members([self])[0]
+
+    def with_(self, **changes: Any) -> "IrregularConfig":
+        """A copy with some fields changed, validated."""
+        return replace(self, **changes).validate()
+
+    @classmethod
+    def settings(cls) -> dict[str, Any]:
+        """The fields with their defaults and help texts (what the CLI offers)."""
+        return {f.name: f for f in fields(cls)}
+
+    def data(self) -> IrregularData:
+        """The data set these settings describe (validated first)."""
+        self.validate()
+        return make_dataset(self.dataset, self.task, self.series, self.points, self.train_frac,
+                            self.obs_frac, self.noise, seed=self.seed)
+
+
+@dataclass
+class IrregularResult:
+    """One member of a trained model with its data and training record."""
+
+    config: IrregularConfig
+    model: IrregularModel  #: the trained model (all members; this result is member ``member``)
+    member: int
+    data: IrregularData
+    history: dict[str, np.ndarray]  #: per optimiser step: ``loss`` and the model's loss parts
+    seconds: float  #: wall time of training, shared equally among the members trained together
+    mse: float  #: test MSE on the target points of the test series
+    train_mse: float  #: MSE on all points (after the first) of the training series
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def stacked(self, batch: IrregularBatch) -> IrregularBatch:
+        """``batch`` repeated for every member, so that the model can run it."""
+        return IrregularBatch.stack([batch] * self.model.members).to(dtype=DTYPES[self.config.dtype])
+
+    def predict(self, batch: IrregularBatch) -> np.ndarray:
+        """This member's predictions at every point of ``batch``, shape (B, T, n), float64 numpy."""
+        self.model.eval()
+        with torch.no_grad(), threads(1):
+            return self.model(self.stacked(batch))[self.member].double().numpy()
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary: model, dataset, task, mse, seconds and the settings."""
+        c = self.config
+        return {"model": c.model, "dataset": c.dataset, "task": c.task, "mse": self.mse, "train_mse": self.train_mse,
+                "seconds": self.seconds, "parameters": parameter_count(self.model),
+                "settings": asdict(c)}
+
+
+def run_members(configs: Sequence[IrregularConfig], data: Sequence[IrregularData] | None = None) -> list[IrregularResult]:
+    """Train one model whose member ``k`` has the settings ``configs[k]`` and the data ``data[k]``.
+
+    The settings may differ only in ``seed`` and ``task`` (and so in the data); member ``k`` starts from
+    ``configs[k].seed``. Training runs single-threaded. Returns one result per member.
+    """
+    first = configs[0].validate()
+    for c in configs:
+        if replace(c.validate(), seed=first.seed, task=first.task) != first:
+            raise ParameterError("configs", "members may differ only in seed and task")
+    data = [c.data() for c in configs] if data is None else list(data)
+    dtype = DTYPES[first.dtype]
+    train_batch = IrregularBatch.stack([d.train for d in data]).to(dtype=dtype)
+    test = IrregularBatch.stack([d.test for d in data]).to(dtype=dtype)
+    with threads(1):
+        model = build_model(first.model, train_batch.dim, first.hidden, first.latent, solver=first.solver,
+                            substeps=first.substeps, obs_std=first.obs_std,
+                            seeds=[c.seed for c in configs]).to(dtype)
+        history, seconds = train(model, train_batch, first.epochs, first.lr)
+        mse = evaluate(model, test, test.target)
+        train_mse = evaluate(model, train_batch, all_but_first(train_batch))
+    return [IrregularResult(c, model, k, d, {key: v[:, k] for key, v in history.items()}, seconds / len(configs),
+                            float(mse[k]), float(train_mse[k])) for k, (c, d) in enumerate(zip(configs, data))]
+
+
+def benchmark(config: IrregularConfig, models: Sequence[str], datasets: Sequence[str], tasks: Sequence[str],
+              seeds: Sequence[int]) -> list[IrregularResult]:
+    """Every model on every dataset, task and seed. One data draw per (dataset, task, seed), shared by
+    the models; for each model and dataset the tasks and seeds train together as members of one model."""
+    results = []
+    for dataset in datasets:
+        configs = [config.with_(dataset=dataset, task=task, seed=seed) for task in tasks for seed in seeds]
+        data = [c.data() for c in configs]
+        for m in models:
+            results += run_members([c.with_(model=m) for c in configs], data)
+    return results
+
+
+def summarize(results: Sequence[IrregularResult]) -> list[dict[str, Any]]:
+    """Mean and standard deviation (ddof 1) over seeds of test MSE and seconds, per (dataset, task, model)."""
+    groups: dict[tuple[str, str, str], list[IrregularResult]] = {}
+    for r in results:
+        groups.setdefault((r.config.dataset, r.config.task, r.config.model), []).append(r)
+    rows = []
+    for (dataset, task, model), rs in groups.items():
+        mse = np.array([r.mse for r in rs])
+        secs = np.array([r.seconds for r in rs])
+        rows.append({"dataset": dataset, "task": task, "model": model, "runs": len(rs),
+                     "mse_mean": float(mse.mean()), "mse_sd": float(mse.std(ddof=1)) if len(rs) > 1 else 0.0,
+                     "seconds_mean": float(secs.mean())})
+    return rows
+
+
+def solver_gap(result: IrregularResult, solver: str = "odeint:dopri5", rtol: float = 1e-7, atol: float = 1e-9) -> float:
+    """Largest change of the test predictions when the trained model's ODE solves use ``solver``
+    (an adaptive torchdiffeq method with tight tolerances by default); 0 for models without an ODE."""
+    model = result.model
+    if not hasattr(model, "solver"):
+        return 0.0
+    before = result.predict(result.data.test)
+    original = model.solver
+    try:
+        model.solver = IntervalSolver(resolve(solver, rtol=rtol, atol=atol))
+        after = result.predict(result.data.test)
+    finally:
+        model.solver = original
+    return float(np.abs(after - before).max())
+
+
+def latent_summary(result: IrregularResult, series: int = 3, draws: int = 20, seed: int = 0) -> dict[str, Any]:
+    """A trained Latent ODE on its first ``series`` test series: ``draws`` decoded posterior samples
+    (draws, B, T, n), their mean spread, and the final KL and log-likelihood terms of training."""
+    test = result.data.test.subset(slice(0, series))
+    with threads(1):
+        samples = result.model.sample(result.stacked(test), draws, seed=seed)[:, result.member].double().numpy()
+    return {"test": test, "samples": samples, "spread": float(samples.std(0).mean()),
+            "kl": float(result.history["kl"][-1]), "loglik": float(result.history["loglik"][-1])}
+
+
+def ranking(rows: Sequence[dict[str, Any]], dataset: str, task: str) -> list[str]:
+    """Models ordered from the lowest to the highest mean test MSE on ``dataset`` and ``task``."""
+    chosen = [r for r in rows if r["dataset"] == dataset and r["task"] == task]
+    return [r["model"] for r in sorted(chosen, key=lambda r: r["mse_mean"])]
+
+
+def verdict_decay(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Does the decay RNN beat the plain RNN? Per (dataset, task): the two mean test MSEs, and whether the
+    gap exceeds the larger of the two standard deviations. Returns the cases and their counts."""
+    by = {(r["dataset"], r["task"], r["model"]): r for r in rows}
+    cases = []
+    for (dataset, task, model), r in by.items():
+        if model != "rnn" or (dataset, task, "rnn-decay") not in by:
+            continue
+        d = by[(dataset, task, "rnn-decay")]
+        gap = r["mse_mean"] - d["mse_mean"]
+        cases.append({"dataset": dataset, "task": task, "rnn": r["mse_mean"], "decay": d["mse_mean"],
+                      "decay_better": gap > 0, "clear": abs(gap) > max(r["mse_sd"], d["mse_sd"])})
+    return {"cases": cases, "better": sum(c["decay_better"] for c in cases),
+            "clearly_better": sum(c["decay_better"] and c["clear"] for c in cases),
+            "clearly_worse": sum((not c["decay_better"]) and c["clear"] for c in cases), "total": len(cases)}
+
+
+def mean_baseline(results: Sequence[IrregularResult], dataset: str, task: str) -> float:
+    """The test MSE of predicting every target point by the mean of the training values, averaged over
+    the seeds of ``results`` on ``dataset`` and ``task`` (one data draw per seed): the scale a model
+    must beat to have learnt more than an average curve."""
+    draws = {r.config.seed: r.data for r in results if (r.config.dataset, r.config.task) == (dataset, task)}
+    errs = []
+    for d in draws.values():
+        m = d.test.target.unsqueeze(-1).double()
+        errs.append(float((((d.test.y.double() - d.train.y.double().mean()) ** 2) * m).sum() / (m.sum() * d.test.dim)))
+    return float(np.mean(errs))

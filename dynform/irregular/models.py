@@ -1,0 +1,260 @@
+"""The five irregular-time models of the note's section 4, by name.
+
+Every model reads a batch of series with per-series times ``t`` (B, T), values ``y`` (B, T, n) and an
+observation mask, and returns a prediction at every time point, shape (B, T, n); the first point of a
+series is given, not predicted. The models, in the note's notation (``Δt_i = t_i - t_{i-1}``):
+
+* ``rnn``: ``h_i = GRUCell(h_{i-1}, [y_{i-1}, Δt_i])``, ``ŷ_i = OutputNN(h_i)`` (section 4.1);
+* ``rnn-decay``: ``h_i = GRUCell(h_{i-1} exp(-τ Δt_i), y_{i-1})`` with ``τ = softplus(ρ) >= 0`` (4.2);
+* ``augmented-node``: ``h' = f_θ(h)`` from ``h(t_0) = (y_0, 0, ..., 0)``, ``ŷ(t) = `` the first n components (4.3);
+* ``odernn``: ``h'_i = ODESolve(f_θ, h_{i-1}, (t_{i-1}, t_i))``, ``h_i = GRUCell(h'_i, y_{i-1})`` (4.4);
+* ``latent-ode``: an ODE-RNN run backwards in time gives ``μ, σ`` of ``q(z_0)``; ``z_0 = μ + σ ε``;
+  ``z(t)`` solves ``z' = f_θ(z)``; ``y_i ~ N(OutputNN(z_i), s^2)``; trained on the ELBO (4.5).
+
+The recurrent models read ``y_{i-1}`` where it is observed and their own prediction ``ŷ_{i-1}`` where
+it is not, so one loop serves interpolation, extrapolation and free-running prediction.
+
+ODE solves go through :class:`dynform.irregular.gaps.IntervalSolver`. Each series has its own gaps, so the interval
+``[t_{i-1}, t_i]`` is mapped to ``s ∈ [0, 1]``: ``dh/ds = Δt_i f(h)`` (exact for the autonomous fields
+used here), and all series of a batch are integrated together. The default is the classic RK4 with
+``substeps`` steps per gap; any torchdiffeq method (``odeint:dopri5`` with ``rtol``, ``atol``;
+``odeint:rk4``, torchdiffeq's fixed-grid 3/8 rule) is one setting away.
+
+Every model holds ``K`` independent members (``seeds``), as the regular-time models do: parameters
+carry a leading member axis and a stacked batch gives each member its own data, so the seeds and tasks
+of a benchmark train in one pass. A new model is a class (here, or in a file of its own) and one
+line of :data:`MODELS`.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import torch
+from torch import nn
+
+from ..layers import MLP, GRUCell, Linear, generators
+from ..solvers import resolve
+from .data import IrregularBatch
+from .gaps import IntervalSolver, gaps, integrate
+from .losses import gaussian_log_likelihood, kl_standard_normal, masked_mse
+
+
+class IrregularModel(nn.Module):
+    """Base class: ``K`` independent members, member ``k`` initialised from ``seeds[k]``.
+
+    ``forward(batch)`` takes a stacked batch (leading axis ``K``) and predicts every point, shape
+    (K, B, T, n); ``loss(batch, score)`` is the training loss per member, shape (K,).
+    """
+
+    kind: str = ""
+
+    def __init__(self, seeds: Sequence[int]) -> None:
+        super().__init__()
+        self.seeds = [int(s) for s in seeds]
+        self.members = len(self.seeds)
+
+    def generators(self) -> list[torch.Generator]:
+        """One fresh generator per member, seeded from ``seeds``."""
+        return generators(self.seeds)
+
+    def forward(self, batch: IrregularBatch) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def loss(self, batch: IrregularBatch, score: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Mean squared error over the points selected by ``score`` (K, B, T), per member."""
+        err = masked_mse(self(batch), batch.y, score)
+        return err, {"mse": err.detach()}
+
+
+class Recurrent(IrregularModel):
+    """Autoregressive recurrence ``h_i = step(h_{i-1}, x_{i-1}, Δt_i)``, ``ŷ_i = OutputNN(h_i)``, ``h_0 = 0``.
+
+    ``x_{i-1}`` is the observation where there is one, else the model's own prediction.
+    """
+
+    def __init__(self, dim: int, hidden: int, inputs: int, seeds: Sequence[int]) -> None:
+        super().__init__(seeds)
+        gens = self.generators()
+        self.hidden = hidden
+        self.cell = GRUCell(inputs, hidden, gens)
+        self.out = Linear(hidden, dim, gens)
+        self._gens = gens
+
+    def step(self, h: torch.Tensor, x: torch.Tensor, dt: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    def forward(self, batch: IrregularBatch) -> torch.Tensor:
+        y, obs, dts = batch.y, batch.observed.unsqueeze(-1), gaps(batch.t)
+        h = y.new_zeros(y.shape[0], y.shape[1], self.hidden)
+        x, preds = y[:, :, 0], [y[:, :, 0]]
+        for i in range(1, y.shape[2]):
+            h = self.step(h, x, dts[:, :, i - 1])
+            pred = self.out(h)
+            preds.append(pred)
+            x = torch.where(obs[:, :, i], y[:, :, i], pred)
+        return torch.stack(preds, dim=2)
+
+
+class RNN(Recurrent):
+    """Section 4.1: the gap enters as an input, ``h_i = GRUCell(h_{i-1}, [y_{i-1}, Δt_i])``."""
+
+    kind = "rnn"
+
+    def __init__(self, dim: int, hidden: int, seeds: Sequence[int] = (0,)) -> None:
+        super().__init__(dim, hidden, dim + 1, seeds)
+
+    def step(self, h: torch.Tensor, x: torch.Tensor, dt: torch.Tensor) -> torch.Tensor:
+        return self.cell(torch.cat([x, dt.unsqueeze(-1)], dim=-1), h)
+
+
+class DecayRNN(Recurrent):
+    """Section 4.2: ``h_i = GRUCell(h_{i-1} exp(-τ Δt_i), y_{i-1})`` with ``τ = softplus(ρ) >= 0`` learned, ρ = 0 at the start."""
+
+    kind = "rnn-decay"
+
+    def __init__(self, dim: int, hidden: int, seeds: Sequence[int] = (0,)) -> None:
+        super().__init__(dim, hidden, dim, seeds)
+        self.rho = nn.Parameter(torch.zeros(self.members))
+
+    @property
+    def tau(self) -> torch.Tensor:
+        """The decay rates τ = softplus(ρ), one per member."""
+        return nn.functional.softplus(self.rho)
+
+    def step(self, h: torch.Tensor, x: torch.Tensor, dt: torch.Tensor) -> torch.Tensor:
+        return self.cell(x, h * torch.exp(-self.tau[:, None] * dt).unsqueeze(-1))
+
+
+class ODERNN(Recurrent):
+    """Section 4.4: ``h'_i = ODESolve(f_θ, h_{i-1}, (t_{i-1}, t_i))``, ``h_i = GRUCell(h'_i, y_{i-1})``."""
+
+    kind = "odernn"
+
+    def __init__(self, dim: int, hidden: int, width: int, solver: IntervalSolver, seeds: Sequence[int] = (0,)) -> None:
+        super().__init__(dim, hidden, dim, seeds)
+        self.f = MLP(hidden, width, self._gens)
+        self.solver = solver
+
+    def forward(self, batch: IrregularBatch) -> torch.Tensor:
+        self._f = self.f.function()
+        return super().forward(batch)
+
+    def step(self, h: torch.Tensor, x: torch.Tensor, dt: torch.Tensor) -> torch.Tensor:
+        return self.cell(x, self.solver(self._f, h, dt))
+
+
+class AugmentedNeuralODE(IrregularModel):
+    """Section 4.3: ``h' = f_θ(h)``, ``h(t_0) = (y_0, 0, ..., 0)`` in ``state`` dimensions; ``ŷ`` = first n.
+
+    The zero components give the field room (a one-dimensional autonomous ODE cannot oscillate);
+    the model sees only the first observation.
+    """
+
+    kind = "augmented-node"
+
+    def __init__(self, dim: int, state: int, width: int, solver: IntervalSolver, seeds: Sequence[int] = (0,)) -> None:
+        super().__init__(seeds)
+        self.dim, self.state = dim, state
+        self.f = MLP(state, width, self.generators())
+        self.solver = solver
+
+    def forward(self, batch: IrregularBatch) -> torch.Tensor:
+        y0 = batch.y[:, :, 0]
+        h0 = torch.cat([y0, y0.new_zeros(y0.shape[:-1] + (self.state - self.dim,))], dim=-1)
+        return integrate(self.f.function(), self.solver, h0, batch.t)[..., : self.dim]
+
+
+class LatentODE(IrregularModel):
+    """Section 4.5: ODE-RNN encoder run backwards, ``q(z_0) = N(μ, σ²)``, Neural ODE decoder, Gaussian output."""
+
+    kind = "latent-ode"
+
+    def __init__(self, dim: int, hidden: int, latent: int, width: int, solver: IntervalSolver, obs_std: float,
+                 seeds: Sequence[int] = (0,)) -> None:
+        super().__init__(seeds)
+        gens = self.generators()
+        self.cell = GRUCell(dim, hidden, gens)
+        self.f_enc = MLP(hidden, width, gens)
+        self.to_z = Linear(hidden, 2 * latent, gens)
+        self.f_dec = MLP(latent, width, gens)
+        self.out = Linear(latent, dim, gens)
+        self.hidden, self.latent, self.solver, self.obs_std = hidden, latent, solver, obs_std
+        self._noise = gens  # member k draws its z_0 samples from its own generator
+
+    def encode(self, batch: IrregularBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """``μ, σ`` of ``q(z_0 | observed points)``: the ODE-RNN runs from ``t_N`` back to ``t_0``,
+        absorbing each observed point and evolving across each gap backwards (negative ``Δt``)."""
+        y, obs, dts = batch.y, batch.observed.unsqueeze(-1), gaps(batch.t)
+        f = self.f_enc.function()
+        h = y.new_zeros(y.shape[0], y.shape[1], self.hidden)
+        for i in range(y.shape[2] - 1, -1, -1):
+            h = torch.where(obs[:, :, i], self.cell(y[:, :, i], h), h)
+            if i > 0:
+                h = self.solver(f, h, -dts[:, :, i - 1])
+        mu, s = self.to_z(h).chunk(2, dim=-1)
+        return mu, nn.functional.softplus(s) + 1e-4
+
+    def decode(self, z0: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Mean of ``p(y_i | z_i)`` at every time of ``t`` (K, B, T) from ``z_0`` (K, B, L): (K, B, T, n)."""
+        z = integrate(self.f_dec.function(), self.solver, z0, t)
+        return self.out(z.flatten(1, 2)).unflatten(1, z.shape[1:3])
+
+    def forward(self, batch: IrregularBatch) -> torch.Tensor:
+        """The decoded mean from ``z_0 = μ`` (no sampling)."""
+        mu, _ = self.encode(batch)
+        return self.decode(mu, batch.t)
+
+    def _eps(self, shape: tuple[int, ...], generators: Sequence[torch.Generator]) -> torch.Tensor:
+        return torch.stack([torch.randn(shape, generator=g) for g in generators])
+
+    def elbo(self, batch: IrregularBatch, score: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One-sample ELBO per series with its two terms: (elbo, log-likelihood, KL), each (K, B)."""
+        mu, sigma = self.encode(batch)
+        z0 = mu + sigma * self._eps(tuple(mu.shape[1:]), self._noise)
+        loglik = gaussian_log_likelihood(self.decode(z0, batch.t), batch.y, score, self.obs_std)
+        kl = kl_standard_normal(mu, sigma)
+        return loglik - kl, loglik, kl
+
+    def sample(self, batch: IrregularBatch, count: int, seed: int = 0) -> torch.Tensor:
+        """Decoded means from ``count`` samples ``z_0 ~ q(z_0 | observed points)``: (count, K, B, T, n)."""
+        gen = [torch.Generator().manual_seed(seed)]
+        with torch.no_grad():
+            mu, sigma = self.encode(batch)
+            return torch.stack([self.decode(mu + sigma * self._eps(tuple(mu.shape), gen)[0], batch.t)
+                                for _ in range(count)])
+
+    def loss(self, batch: IrregularBatch, score: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``-ELBO`` averaged over series, per member."""
+        elbo, loglik, kl = self.elbo(batch, score)
+        return -elbo.mean(-1), {"elbo": elbo.mean(-1).detach(), "loglik": loglik.mean(-1).detach(),
+                                "kl": kl.mean(-1).detach()}
+
+
+Builder = Callable[[int, int, int, int, IntervalSolver, float, Sequence[int]], IrregularModel]
+
+#: Short names (CLI, chapters, tables) -> (long name, builder ``(dim, hidden, latent, width, solver,
+#: obs_std, seeds) -> model``).
+MODELS: dict[str, tuple[str, Builder]] = {
+    "rnn": ("RNN with Δt input", lambda dim, hidden, latent, width, ivp, s, seeds: RNN(dim, hidden, seeds)),
+    "rnn-decay": ("Decay RNN", lambda dim, hidden, latent, width, ivp, s, seeds: DecayRNN(dim, hidden, seeds)),
+    "augmented-node": ("Neural ODE (state augmented with zeros)",
+                       lambda dim, hidden, latent, width, ivp, s, seeds:
+                       AugmentedNeuralODE(dim, max(latent, dim), width, ivp, seeds)),
+    "odernn": ("ODE-RNN", lambda dim, hidden, latent, width, ivp, s, seeds: ODERNN(dim, hidden, width, ivp, seeds)),
+    "latent-ode": ("Latent ODE (ODE-RNN encoder)",
+                   lambda dim, hidden, latent, width, ivp, s, seeds: LatentODE(dim, hidden, latent, width, ivp, s, seeds)),
+}
+#: The long names, by short name.
+TITLES: dict[str, str] = {name: title for name, (title, _) in MODELS.items()}
+#: The models that integrate an ODE.
+ODE_MODELS = ("augmented-node", "odernn", "latent-ode")
+
+
+def build_model(kind: str, dim: int, hidden: int = 16, latent: int = 8, width: int | None = None,
+                solver: str = "rk4", substeps: int = 1, obs_std: float = 0.05,
+                seeds: Sequence[int] = (0,)) -> IrregularModel:
+    """Model ``kind`` (a key of :data:`MODELS`, validated by the config) with one member per seed;
+    ``width`` of the ODE fields defaults to ``2 * hidden``."""
+    width = 2 * hidden if width is None else width
+    ivp = IntervalSolver(resolve(solver, substeps, rtol=1e-5, atol=1e-6))
+    return MODELS[kind][1](dim, hidden, latent, width, ivp, obs_std, seeds)

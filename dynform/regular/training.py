@@ -1,0 +1,65 @@
+"""Training of the regular-time models: the note's loss and Algorithm 1 through the shared loop."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..fitting import check_finite, fit
+from ..optim import Algorithm1, make_optimizer
+from .models import TrajectoryModel
+
+
+def trajectory_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The note's loss ``L = (1/N) sum_i |y_i - yhat_i|^2`` per member.
+
+    ``pred`` has shape ``(K, B, T, n)``, ``target`` ``(B, T, n)`` or ``(T, n)``. The norm is Euclidean
+    (summed over the n components); the mean runs over the ``N = T - 1`` predicted samples (the
+    initial state is given, not predicted) and over the ``B`` trajectories. Returns shape ``(K,)``.
+    """
+    err = (pred[..., 1:, :] - target[..., 1:, :]).pow(2).sum(-1)
+    return err.flatten(1).mean(1)
+
+
+@dataclass
+class TrainResult:
+    """What training returns; arrays have one entry per ensemble member."""
+
+    history: np.ndarray  #: loss before each optimiser step, shape (steps, K)
+    final_loss: np.ndarray  #: loss of the trained parameters, shape (K,)
+    iterations: np.ndarray  #: optimiser steps each member took, shape (K,)
+    seconds: float  #: wall time of the whole loop
+
+
+def train(
+    model: TrajectoryModel,
+    y0: torch.Tensor,
+    t: torch.Tensor,
+    target: torch.Tensor,
+    epochs: int,
+    lr: float = 1e-3,
+    tol: float | None = None,
+    optimizer: str = "algorithm1",
+    progress: bool = False,
+    shown: int | None = None,
+) -> TrainResult:
+    """Full-batch training of ``model`` on the trajectory ``target`` sampled at ``t`` from ``y0``.
+
+    Settings come validated from :class:`~dynform.regular.experiment.RunConfig`. Runs at most
+    ``epochs`` optimiser steps. With ``tol``, a member stops (its parameters freeze) at the first loss
+    evaluation below ``tol``; ``iterations`` counts the steps it took before that. A NaN or infinite
+    loss raises :class:`~dynform.errors.TrainingDiverged` naming the epoch; its message lists the
+    losses of the first ``shown`` members (all by default: the others are helpers, such as rounding
+    replicas).
+    """
+    opt = make_optimizer(optimizer, model.parameters(), lr)
+    # Algorithm 1's own update skips torch's per-step optimiser hooks (same arithmetic as opt.step()).
+    step = opt.update if isinstance(opt, Algorithm1) else opt.step
+    params = [p for p in model.parameters() if p.requires_grad]
+    record = fit(lambda: (trajectory_loss(model(y0, t), target), {}), params, step, epochs, lr, model.members,
+                 tol, shown, progress, desc=f"train {model.kind}")
+    with torch.no_grad():
+        final = trajectory_loss(model(y0, t), target)
+    check_finite(final, epochs, lr, shown)
+    return TrainResult(record.history["loss"], final.cpu().numpy(), record.iterations, record.seconds)
