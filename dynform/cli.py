@@ -51,8 +51,10 @@ def _add_settings(p: argparse.ArgumentParser, config: type, skip: Sequence[str] 
         if name in skip:
             continue
         option = "--" + name.replace("_", "-")
+        names = getattr(f.metadata.get("check"), "names", None)
+        choices = f": one of {', '.join(names)}" if names else ""
         p.add_argument(option, dest=name, type=_type(f), default=f.default,
-                       help=f"{f.metadata.get('help', '')} (default: %(default)s)")
+                       help=f"{f.metadata.get('help', '')}{choices} (default: %(default)s)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,7 +4,8 @@ own parameters call them, and everything below trusts what they let through."""
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Sequence
+from dataclasses import field, fields, replace
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -92,3 +93,56 @@ def choices(name: str, values: str | Sequence[str], known: Iterable[str]) -> lis
     ok = bool(values) and len(set(values)) == len(values) and all(v in known for v in values)
     require(name, ok, f"must be distinct names from {', '.join(known)}, got {values!r}")
     return values
+
+
+Check = Callable[[str, Any], Any]
+
+
+def setting(default: Any, help: str, check: Check | None = None) -> Any:
+    """A config field with its help text (what the CLI shows) and its check ``check(name, value)``."""
+    return field(default=default, metadata={"help": help, "check": check})
+
+
+class one_of:
+    """A check that the value is a name of ``registry``, read when checking (so it is always current);
+    :attr:`names` lists them for help texts."""
+
+    def __init__(self, registry: Iterable[str], what: str | None = None) -> None:
+        self.registry, self.what = registry, what
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.registry)
+
+    def __call__(self, name: str, value: Any) -> str:
+        return choice(name, value, self.registry, self.what)
+
+
+def at_least(low: int) -> Check:
+    """A check that the value is an integer >= ``low``."""
+    return lambda name, value: int_at_least(name, value, low)
+
+
+class Settings:
+    """Base of the experiment configs (frozen dataclasses): each field carries its check
+    (:func:`setting`), :meth:`validate` runs them in field order, then :meth:`check_together`."""
+
+    def validate(self) -> Any:
+        """Check every field; raise :class:`ParameterError` naming the first bad one. Returns self."""
+        for f in fields(self):  # type: ignore[arg-type]
+            if f.metadata.get("check") is not None:
+                f.metadata["check"](f.name, getattr(self, f.name))
+        self.check_together()
+        return self
+
+    def check_together(self) -> None:
+        """Checks that involve several fields (none by default)."""
+
+    def with_(self, **changes: Any) -> Any:
+        """A copy with some fields changed, validated."""
+        return replace(self, **changes).validate()  # type: ignore[type-var]
+
+    @classmethod
+    def settings(cls) -> dict[str, Any]:
+        """The fields with their defaults, help texts and checks (what the CLI offers)."""
+        return {f.name: f for f in fields(cls)}  # type: ignore[arg-type]

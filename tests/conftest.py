@@ -12,3 +12,10 @@ def spiral():
     from dynform import get_system
 
     return get_system("spiral")
+
+
+@pytest.fixture(scope="module")
+def spiral_data():
+    from problems import spiral_series
+
+    return spiral_series()

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from dynform.cli import main
+from dynform.irregular import MODELS
 
 
 def test_train_json_has_matrices(capsys):
@@ -113,3 +114,35 @@ def test_a_bad_matrix_is_named_under_the_option_that_gave_it(capsys):
     assert capsys.readouterr().err.strip() == "dynform: error: --A: rows have different lengths in '1,2;3'"
     assert main(["train", "--system", "1,2;3"]) == 2
     assert capsys.readouterr().err.strip() == "dynform: error: --system: matrix A: rows have different lengths in '1,2;3'"
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_cli_answers_for_each_model(capsys, model):
+    dataset = "periodic" if model in ("augmented-node", "latent-ode") else "spiral"
+    assert main(["irregular", "--model", model, "--dataset", dataset, "--task", "extrap", "--epochs", "2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"model", "dataset", "task", "mse", "seconds"} <= set(out)
+    assert (out["model"], out["dataset"], out["task"]) == (model, dataset, "extrap")
+    assert np.isfinite(out["mse"]) and out["mse"] > 0 and out["settings"]["epochs"] == 2
+
+
+def test_cli_plain_output(capsys):
+    assert main(["irregular", "--model", "rnn", "--dataset", "center", "--epochs", "1", "--seed", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "model: rnn" in out and "dataset: center" in out and "mse:" in out
+
+
+def test_cli_module_entry_point():
+    proc = subprocess.run([sys.executable, "-m", "dynform", "irregular", "--model", "gru"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("dynform: error: --model: unknown model 'gru'")
+
+
+def test_cli_center_with_the_notes_flags(capsys):
+    args = ["train", "--system", "center", "--model", "nnm", "--y0", "2,2", "--tol", "1e-3", "--epochs", "2000", "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["iterations"] <= 2000
+    assert out["settings"]["tol"] == 1e-3 and out["settings"]["epochs"] == 2000
+    if out["iterations"] < 2000:
+        assert out["loss"] < 1e-3

@@ -2,8 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from dynform import ParameterError, RunConfig, get_system, rk4_amplification, rk4_step, rk4_step_matrix, solve, trajectory
+from dynform import ParameterError, RunConfig, rk4_amplification, rk4_step, rk4_step_matrix, solve, trajectory
 from dynform.regular.data import time_grid
+from dynform.solvers import SOLVERS
+
+from problems import LINEAR, as_tensor
 
 
 def _rk4_error(system, h):
@@ -13,6 +16,18 @@ def _rk4_error(system, h):
     steps = round(2.0 / h)
     y = solve(lambda y: y @ A.T, y0, t, substeps=steps)[0, -1].numpy()
     return np.abs(y - system.solution([2.0, 0.0], [0.0, 2.0])[-1]).max()
+
+
+@pytest.mark.parametrize("solver", ["rk4", "odeint:dopri5", "odeint:rk4"])
+@pytest.mark.parametrize("problem", list(LINEAR))
+def test_every_solver_reaches_the_closed_form_solution(problem, solver):
+    A, exact = LINEAR[problem]
+    t = np.linspace(0.0, 2.0, 41)
+    y0 = np.array([1.5, -0.5])
+    y = solve(lambda y: y @ as_tensor(A).T, as_tensor([y0]), as_tensor(t), solver=solver, substeps=20,
+              rtol=1e-10, atol=1e-12)[0].numpy()
+    np.testing.assert_allclose(y, exact(y0, t), atol=1e-5 if solver == "odeint:rk4" else 1e-8)
+    assert solver in SOLVERS
 
 
 def test_rk4_is_fourth_order(spiral):

@@ -5,6 +5,8 @@ import torchdiffeq
 
 from dynform import LinearSystem, ParameterError, RunConfig, get_system, time_grid, trajectory
 
+from problems import LINEAR
+
 
 def test_named_systems_and_types():
     assert get_system("spiral").classify() == "stable spiral"
@@ -41,6 +43,14 @@ def test_exact_flow_matches_high_accuracy_solve(spiral):
     ref = torchdiffeq.odeint(lambda _t, y: A @ y, torch.tensor([2.0, 0.0], dtype=torch.float64),
                              torch.tensor(t), method="dopri5", rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(exact, ref.numpy(), atol=1e-9)
+
+
+@pytest.mark.parametrize("problem", list(LINEAR))
+def test_exact_flow_is_the_closed_form_solution(problem):
+    A, exact = LINEAR[problem]
+    t = np.linspace(0.0, 3.0, 7)
+    y0 = np.array([0.7, 1.9])
+    np.testing.assert_allclose(LinearSystem(A).solution(y0, t), exact(y0, t), atol=1e-12)
 
 
 def test_flow_map_is_n_by_n():

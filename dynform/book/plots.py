@@ -13,16 +13,18 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..irregular.models import MODELS as IRREGULAR_MODELS
-from ..regular.models import MODELS as REGULAR_MODELS
+from ..regular import RunResult, time_grid
+from ..regular.models import MODELS as REGULAR_MODELS, TITLES as REGULAR_TITLES
+from ..registry import Palette
 from ..systems import LinearSystem
 
 #: Model colours, handed out in registry order (a new model gets the next one).
 PALETTE = ("#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
 IRREGULAR_PALETTE = ("#1f77b4", "#17becf", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 #: Colours for truth, data and the regular models, used in every figure.
-COLORS: dict[str, str] = {"true": "#222222", "data": "#ff7f0e", **dict(zip(REGULAR_MODELS, PALETTE))}
+COLORS = Palette(REGULAR_MODELS, PALETTE, {"true": "#222222", "data": "#ff7f0e"})
 #: Colours of the irregular-time models (section 4).
-IRREGULAR_COLORS: dict[str, str] = dict(zip(IRREGULAR_MODELS, IRREGULAR_PALETTE))
+IRREGULAR_COLORS = Palette(IRREGULAR_MODELS, IRREGULAR_PALETTE)
 STYLE: dict[str, object] = {
     "figure.figsize": (7.0, 3.2),
     "figure.dpi": 110,
@@ -133,6 +135,17 @@ def trajectories(t: np.ndarray, true: np.ndarray, predictions: Mapping[str, np.n
             ax1.legend(ncol=2)
             ax2.legend()
     return fig
+
+
+def predicted_vs_true(runs: Mapping[str, RunResult]) -> Figure:
+    """Each run's member-0 prediction from its ``y0`` on its sample grid (markers) beside the exact
+    solution (lines), one panel row per run, labelled by the model's long name. The runs share a grid."""
+    first = next(iter(runs.values()))
+    cfg, system = first.config, first.system
+    y0 = np.array(cfg.y0)
+    t, fine_t = time_grid(cfg.t0, cfg.t1, cfg.points), np.linspace(cfg.t0, cfg.t1, 600)
+    preds = {key: r.predict(y0[None], t)[0] for key, r in runs.items()}
+    return trajectories(t, system.solution(y0, t), preds, REGULAR_TITLES, fine_t, system.solution(y0, fine_t))
 
 
 def loss_curves(histories: Mapping[str, np.ndarray], labels: Mapping[str, str]) -> Figure:

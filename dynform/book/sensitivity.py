@@ -203,7 +203,7 @@ IRREGULAR_SEEDS = (0, 1, 2)
 
 def seed_spread(members: int = 16) -> dict[str, dict[str, float]]:
     """Median and quartiles over ``members`` seeds of every regular headline number (stated settings)."""
-    from ..note.settings import TABLE_ROWS, matching, stated
+    from ..note.settings import TABLE_ROWS, stated
     from ..regular.experiment import run
     from ..regular.models import MATRIX_MODELS
     from ..note.ledger import spread
@@ -357,13 +357,22 @@ def _row(config) -> str:
     measured runs (``spiral/nn``, ``spiral-matching/nodem``, ...), else its example's row."""
     from dataclasses import replace
 
-    from ..note.settings import matching, stated
+    from ..note.settings import SPIRAL_MATCHING, matching
 
     example = _example(config.system)
     plain = replace(config, members=1, rounding=0)
-    if example == "spiral" and plain == replace(matching(config.model), rounding=0, dtype=config.dtype):
+    if example == "spiral" and config.model in SPIRAL_MATCHING and plain == replace(
+            matching(config.model), rounding=0, dtype=config.dtype):
         return f"spiral-matching/{config.model}"
     return f"{example}/{config.model}"
+
+
+def _inherited(name: str, dtype: str, relative: bool = False) -> float:
+    """The (relative) tolerance of headline number ``name``; 0 for a number that was not measured
+    (a model outside the note's tables), whose tolerance then comes from its replicas alone."""
+    if name not in measured()["values"][rounding_variants(dtype)[0]]:
+        return 0.0
+    return relative_tolerance(name, dtype) if relative else tolerance(name, dtype)
 
 
 def _measured(value: float, replicas: np.ndarray | None, inherited: float, dtype: str):
@@ -388,7 +397,7 @@ def loss(result, member: int = 0):
     c = result.config
     value = float(result.record.final_loss[member])
     reps = result.replicas.final_loss[:, member] if result.replicas is not None else None
-    return _measured(value, reps, relative_tolerance(f"{_row(c)}/loss", c.dtype) * abs(value), c.dtype)
+    return _measured(value, reps, _inherited(f"{_row(c)}/loss", c.dtype, relative=True) * abs(value), c.dtype)
 
 
 def iterations(result, member: int = 0):
@@ -396,7 +405,7 @@ def iterations(result, member: int = 0):
     c = result.config
     value = float(result.record.iterations[member])
     reps = result.replicas.iterations[:, member] if result.replicas is not None else None
-    return _measured(value, reps, tolerance(f"{_row(c)}/iterations", c.dtype), c.dtype)
+    return _measured(value, reps, _inherited(f"{_row(c)}/iterations", c.dtype), c.dtype)
 
 
 def matrix(result, member: int = 0) -> np.ndarray:
@@ -407,7 +416,7 @@ def matrix(result, member: int = 0) -> np.ndarray:
     reps = result.replica_matrices()[:, member] if result.replicas is not None else None
     out = np.empty(M.shape, dtype=object)
     for (i, j), v in np.ndenumerate(M):
-        inherited = tolerance(f"{_row(c)}/matrix[{i + 1},{j + 1}]", c.dtype)
+        inherited = _inherited(f"{_row(c)}/matrix[{i + 1},{j + 1}]", c.dtype)
         out[i, j] = _measured(float(v), None if reps is None else reps[:, i, j], inherited, c.dtype)
     return out
 
@@ -420,7 +429,7 @@ def matrix_error(result, reference: np.ndarray, member: int = 0):
     if result.replicas is not None:
         reps = np.abs(result.replica_matrices()[:, member] - reference).max(axis=(1, 2))
     n = reference.shape[0]
-    inherited = max(tolerance(f"{_row(c)}/matrix[{i + 1},{j + 1}]", c.dtype) for i in range(n) for j in range(n))
+    inherited = max(_inherited(f"{_row(c)}/matrix[{i + 1},{j + 1}]", c.dtype) for i in range(n) for j in range(n))
     return _measured(err, reps, inherited, c.dtype)
 
 

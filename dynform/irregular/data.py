@@ -21,7 +21,6 @@ import numpy as np
 import scipy.linalg
 import torch
 
-from ..errors import ParameterError
 from ..systems import get_system
 
 DATASETS: dict[str, str] = {
@@ -121,10 +120,8 @@ def task_masks(t: np.ndarray, task: str, rng: np.random.Generator, obs_frac: flo
         order = np.argsort(rng.uniform(size=(B, T - 1)), axis=1)[:, :keep] + 1
         mask = np.zeros((B, T), dtype=bool)
         np.put_along_axis(mask, order, True, axis=1)
-    elif task == "extrap":
-        mask = t <= window / 2
     else:
-        raise ParameterError("task", f"unknown task {task!r} (choices: {', '.join(TASKS)})")
+        mask = t <= window / 2
     mask[:, 0] = True
     return mask
 
@@ -144,26 +141,11 @@ def make_dataset(
 
     The first ``round(train_frac * series)`` series train, the rest test (a split by series, so no
     test trajectory is seen in training). Gaussian noise of standard deviation ``noise`` is added to
-    every value. The periodic set uses one set of times for all series, as latent_ode does.
+    every value. The periodic set uses one set of times for all series, as latent_ode does. The
+    settings come validated from :class:`~dynform.irregular.IrregularConfig`.
     """
-    if name not in DATASETS:
-        raise ParameterError("dataset", f"unknown dataset {name!r} (choices: {', '.join(DATASETS)})")
-    if task not in TASKS:
-        raise ParameterError("task", f"unknown task {task!r} (choices: {', '.join(TASKS)})")
-    if not isinstance(series, (int, np.integer)) or series < 2:
-        raise ParameterError("series", f"must be an integer >= 2, got {series!r}")
-    if not isinstance(points, (int, np.integer)) or points < 4:
-        raise ParameterError("points", f"must be an integer >= 4, got {points!r}")
     n_train = int(round(train_frac * series))
-    if not 0 < n_train < series:
-        raise ParameterError("train_frac", f"must leave at least one train and one test series, got {train_frac}")
-    if not 0.0 < obs_frac < 1.0:
-        raise ParameterError("obs_frac", f"must be in (0, 1), got {obs_frac}")
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ParameterError("noise", f"must be a finite number >= 0, got {noise}")
     window = WINDOWS[name] if window is None else window
-    if not (np.isfinite(window) and window > 0):
-        raise ParameterError("window", f"must be a positive number, got {window}")
     rng = np.random.default_rng(seed)
     if name == "periodic":
         t = np.repeat(irregular_times(rng, 1, points, window), series, axis=0)

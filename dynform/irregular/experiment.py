@@ -4,13 +4,14 @@ Beside it: training several settings as members of one model, the benchmark over
 tasks and seeds, and what the chapter reads off it."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 
 from .. import validation as check
+from ..validation import setting
 from ..errors import ParameterError
 from ..layers import parameter_count
 from ..precision import DTYPES
@@ -21,64 +22,38 @@ from .models import MODELS, IrregularModel, build_model
 from .training import all_but_first, evaluate, threads, train
 
 
-def _setting(default: Any, help: str) -> Any:
-    """A config field with the help text the CLI shows."""
-    return field(default=default, metadata={"help": help})
-
-
 @dataclass(frozen=True)
-class IrregularConfig:
-    """Settings of one irregular-time run: data, task, model and training."""
+class IrregularConfig(check.Settings):
+    """Settings of one irregular-time run: data, task, model and training. Each field carries its
+    check; :meth:`validate` is the only place they run."""
 
-    model: str = _setting("odernn", f"one of {', '.join(MODELS)}")
-    dataset: str = _setting("spiral", f"one of {', '.join(DATASETS)}")
-    task: str = _setting("interp", f"one of {', '.join(TASKS)}")
-    seed: int = _setting(0, "draws the data set and the initial parameters")
-    epochs: int = _setting(100, "full-batch Adam steps")
-    lr: float = _setting(2e-2, "Adam's learning rate")
-    hidden: int = _setting(16, "GRU state size (and half the ODE fields' width)")
-    latent: int = _setting(8, "z dimension of the Latent ODE; state size of the augmented Neural ODE")
-    series: int = _setting(48, "series in the data set (train and test)")
-    points: int = _setting(30, "time points per series")
-    train_frac: float = _setting(0.75, "fraction of the series used for training")
-    obs_frac: float = _setting(0.5, "interpolation: fraction of points (after the first) observed")
-    noise: float = _setting(0.01, "standard deviation of the observation noise")
-    solver: str = _setting("rk4", "rk4 or odeint:METHOD")
-    substeps: int = _setting(2, "fixed-grid steps per gap")
-    obs_std: float = _setting(0.05, "Latent ODE observation noise s")
-    dtype: str = _setting("float32", "float32 or float64, for parameters, data and arithmetic")
+    model: str = setting("odernn", "the model", check.one_of(MODELS))
+    dataset: str = setting("spiral", "the data set", check.one_of(DATASETS))
+    task: str = setting("interp", "the task", check.one_of(TASKS))
+    seed: int = setting(0, "draws the data set and the initial parameters", check.integer)
+    epochs: int = setting(100, "full-batch Adam steps", check.positive_int)
+    lr: float = setting(2e-2, "Adam's learning rate", check.positive)
+    hidden: int = setting(16, "GRU state size (and half the ODE fields' width)", check.positive_int)
+    latent: int = setting(8, "z dimension of the Latent ODE; state size of the augmented Neural ODE",
+                          check.positive_int)
+    series: int = setting(48, "series in the data set (train and test)", check.at_least(2))
+    points: int = setting(30, "time points per series", check.at_least(4))
+    train_frac: float = setting(0.75, "fraction of the series used for training", check.fraction)
+    obs_frac: float = setting(0.5, "interpolation: fraction of points (after the first) observed", check.fraction)
+    noise: float = setting(0.01, "standard deviation of the observation noise", check.non_negative)
+    solver: str = setting("rk4", "the ODE solver", check.one_of(SOLVERS))
+    substeps: int = setting(2, "fixed-grid steps per gap", check.positive_int)
+    obs_std: float = setting(0.05, "Latent ODE observation noise s", check.positive)
+    dtype: str = setting("float32", "the precision of parameters, data and arithmetic", check.one_of(DTYPES))
 
-    def validate(self) -> "IrregularConfig":
-        """Check every field; raise :class:`ParameterError` naming the first bad one. Returns self."""
-        check.choice("model", self.model, MODELS)
-        check.choice("dataset", self.dataset, DATASETS)
-        check.choice("task", self.task, TASKS)
-        check.integer("seed", self.seed)
-        for name in ("epochs", "hidden", "latent", "substeps"):
-            check.positive_int(name, getattr(self, name))
-        check.int_at_least("series", self.series, 2)
-        check.int_at_least("points", self.points, 4)
-        check.positive("lr", self.lr)
-        check.positive("obs_std", self.obs_std)
-        check.fraction("train_frac", self.train_frac)
-        check.fraction("obs_frac", self.obs_frac)
-        check.non_negative("noise", self.noise)
-        check.choice("solver", self.solver, SOLVERS)
-        check.choice("dtype", self.dtype, DTYPES)
-        return self
+    def check_together(self) -> None:
+        n_train = int(round(self.train_frac * self.series))
+        check.require("train_frac", 0 < n_train < self.series,
+                      f"must leave at least one train and one test series, got {self.train_frac}")
 
     def run(self) -> "IrregularResult":
         """Draw the data, build the model from ``seed``, train it single-threaded, test it."""
         return run_members([self])[0]
-
-    def with_(self, **changes: Any) -> "IrregularConfig":
-        """A copy with some fields changed, validated."""
-        return replace(self, **changes).validate()
-
-    @classmethod
-    def settings(cls) -> dict[str, Any]:
-        """The fields with their defaults and help texts (what the CLI offers)."""
-        return {f.name: f for f in fields(cls)}
 
     def data(self) -> IrregularData:
         """The data set these settings describe (validated first)."""

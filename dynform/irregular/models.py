@@ -27,12 +27,14 @@ line of :data:`MODELS`.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import torch
 from torch import nn
 
 from ..layers import MLP, GRUCell, Linear, generators
+from ..registry import View
 from ..solvers import resolve
 from .data import IrregularBatch
 from .gaps import IntervalSolver, gaps, integrate
@@ -232,22 +234,32 @@ class LatentODE(IrregularModel):
 
 Builder = Callable[[int, int, int, int, IntervalSolver, float, Sequence[int]], IrregularModel]
 
-#: Short names (CLI, chapters, tables) -> (long name, builder ``(dim, hidden, latent, width, solver,
-#: obs_std, seeds) -> model``).
-MODELS: dict[str, tuple[str, Builder]] = {
-    "rnn": ("RNN with Δt input", lambda dim, hidden, latent, width, ivp, s, seeds: RNN(dim, hidden, seeds)),
-    "rnn-decay": ("Decay RNN", lambda dim, hidden, latent, width, ivp, s, seeds: DecayRNN(dim, hidden, seeds)),
-    "augmented-node": ("Neural ODE (state augmented with zeros)",
-                       lambda dim, hidden, latent, width, ivp, s, seeds:
-                       AugmentedNeuralODE(dim, max(latent, dim), width, ivp, seeds)),
-    "odernn": ("ODE-RNN", lambda dim, hidden, latent, width, ivp, s, seeds: ODERNN(dim, hidden, width, ivp, seeds)),
-    "latent-ode": ("Latent ODE (ODE-RNN encoder)",
-                   lambda dim, hidden, latent, width, ivp, s, seeds: LatentODE(dim, hidden, latent, width, ivp, s, seeds)),
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered model: its long name and how to build it."""
+
+    title: str
+    build: Builder  #: ``(dim, hidden, latent, width, solver, obs_std, seeds) -> model``
+    ode: bool = False  #: whether it integrates an ODE
+
+
+#: Short names (CLI, chapters, tables) -> the model.
+MODELS: dict[str, ModelSpec] = {
+    "rnn": ModelSpec("RNN with Δt input", lambda dim, hidden, latent, width, ivp, s, seeds: RNN(dim, hidden, seeds)),
+    "rnn-decay": ModelSpec("Decay RNN", lambda dim, hidden, latent, width, ivp, s, seeds: DecayRNN(dim, hidden, seeds)),
+    "augmented-node": ModelSpec("Neural ODE (state augmented with zeros)",
+                                lambda dim, hidden, latent, width, ivp, s, seeds:
+                                AugmentedNeuralODE(dim, max(latent, dim), width, ivp, seeds), ode=True),
+    "odernn": ModelSpec("ODE-RNN", lambda dim, hidden, latent, width, ivp, s, seeds:
+                        ODERNN(dim, hidden, width, ivp, seeds), ode=True),
+    "latent-ode": ModelSpec("Latent ODE (ODE-RNN encoder)", lambda dim, hidden, latent, width, ivp, s, seeds:
+                            LatentODE(dim, hidden, latent, width, ivp, s, seeds), ode=True),
 }
 #: The long names, by short name.
-TITLES: dict[str, str] = {name: title for name, (title, _) in MODELS.items()}
+TITLES = View(MODELS, lambda spec: spec.title)
 #: The models that integrate an ODE.
-ODE_MODELS = ("augmented-node", "odernn", "latent-ode")
+ODE_MODELS = View(MODELS, lambda spec: spec.title, keep=lambda spec: spec.ode)
 
 
 def build_model(kind: str, dim: int, hidden: int = 16, latent: int = 8, width: int | None = None,
@@ -257,4 +269,4 @@ def build_model(kind: str, dim: int, hidden: int = 16, latent: int = 8, width: i
     ``width`` of the ODE fields defaults to ``2 * hidden``."""
     width = 2 * hidden if width is None else width
     ivp = IntervalSolver(resolve(solver, substeps, rtol=1e-5, atol=1e-6))
-    return MODELS[kind][1](dim, hidden, latent, width, ivp, obs_std, seeds)
+    return MODELS[kind].build(dim, hidden, latent, width, ivp, obs_std, seeds)

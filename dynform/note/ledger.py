@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -206,22 +206,85 @@ def ledger(stated_runs: Mapping[tuple[str, str], RunResult],
     return rows
 
 
-def stated_runs() -> dict[tuple[str, str], RunResult]:
-    """One run per row of Tables 1 and 2 with the note's stated settings (seed 0)."""
-    out = {}
-    for example in EXAMPLES:
-        for model in TABLE_ROWS:
-            out[(example, model)] = run(stated(example, model))
-    return out
+def stated_runs(seed: int = 0, device: str = "cpu") -> dict[tuple[str, str], RunResult]:
+    """One run per row of Tables 1 and 2 with the note's stated settings."""
+    return {(example, model): run(stated(example, model).with_(seed=seed, device=device))
+            for example in EXAMPLES for model in TABLE_ROWS}
 
 
-def matching_runs(reuse: Mapping[tuple[str, str], RunResult] | None = None) -> dict[str, RunResult]:
+def matching_runs(reuse: Mapping[tuple[str, str], RunResult] | None = None, seed: int = 0,
+                  device: str = "cpu") -> dict[str, RunResult]:
     """The spiral runs with the settings the book documents as matching the note (:func:`matching`);
     a run in ``reuse`` (keyed like :func:`stated_runs`) with the same settings is taken, not repeated."""
     reuse = reuse or {}
     out = {}
     for model in TABLE_ROWS:
-        cfg = matching(model)
+        cfg = matching(model).with_(seed=seed, device=device)
         done = reuse.get(("spiral", model))
         out[model] = done if done is not None and done.config == cfg else run(cfg)
     return out
+
+
+_SPIRAL, _CENTER, _SEEDS, _BENCH = ("[spiral](02_spiral.md)", "[center](03_center.md)", "[seeds](07_seeds.md)",
+                                    "[benchmark](08_benchmark.md)")
+#: Why a trained number differs, by (example, model): each names the chapter that computes the cause.
+REASONS: dict[tuple[str, str], str] = {
+    ("spiral", "nn"): f"random initialisation; the note's value is one draw from the seed spread, {_SEEDS}",
+    ("spiral", "nnm"): "1000 steps of lr 1e-3 from B = 0 leave B̂ still converging; 3000 steps reach the printed "
+                       f"matrix while the loss is still falling, {_SPIRAL}",
+    ("spiral", "node"): "the stated field stays too weak in 1000 steps; no stated-kind setting reaches the note's "
+                        f"loss, {_SPIRAL}",
+    ("spiral", "nodem"): "M needs more than 1000 steps to reach entries of size 2, and exact data carry RK4's solver "
+                         f"bias; 5000 steps on RK4 data match, {_SPIRAL}, {_CENTER}",
+    ("center", "nn"): f"sensitive to the unstated seed and initialisation, {_CENTER}, {_SEEDS}",
+    ("center", "nnm"): "early stopping at 1e-3 freezes B̂ where the loss first crosses it; the printed B̂ and loss "
+                       f"do not fit one run, {_CENTER}",
+    ("center", "node"): f"random initialisation, {_CENTER}, {_SEEDS}",
+    ("center", "nodem"): f"2000 steps of lr 1e-3 cannot bring M from 0 to entries of size 10, {_CENTER}",
+}
+
+
+def reason(row: LedgerRow) -> str:
+    """The reason column of the ledger: why ``row`` has its verdict."""
+    v = row.verdict
+    if v == NOT_COMPARABLE:
+        return f"wall time of one run on another machine; ours on this machine in {_BENCH}"
+    if v == REPRODUCED:
+        return "–"
+    if v == UNDECIDED:
+        return "rounding alone moves ours across the tolerance, [sensitivity](09_sensitivity.md)"
+    return REASONS[(row.example, row.model)]
+
+
+def shown(kind: str, value: Any) -> str:
+    """A ledger cell: a measured number to its carried digits, times as times, complex numbers as ``a+bi``."""
+    from ..book import report
+
+    if value is None:
+        return "–"
+    if isinstance(value, Measured):
+        return report.fmt(value)
+    if kind == "seconds":
+        return report.seconds(value)
+    if isinstance(value, complex):
+        return complex_text(value, 8)
+    if kind == "iterations":
+        return str(int(value))
+    return report.fmt(value, 6 if kind in ("predicted", "true") else 4)
+
+
+LEDGER_COLUMNS = ["#", "example", "printed number", "model", "note", "ours: stated", "ours: matching", "tolerance",
+                  "verdict", "reason"]
+
+
+def ledger_table(rows: Sequence[LedgerRow]) -> list[list[Any]]:
+    """The rows of the book's ledger table (:data:`LEDGER_COLUMNS`)."""
+    return [[i + 1, r.example, r.quantity, r.model or "–", shown(r.kind, r.note), shown(r.kind, r.ours),
+             shown(r.kind, r.matching), TOLERANCES[r.kind][2], r.verdict, reason(r)] for i, r in enumerate(rows)]
+
+
+def verdict_counts(rows: Sequence[LedgerRow]) -> dict[str, int]:
+    """How many rows have each verdict."""
+    verdicts = [r.verdict for r in rows]
+    return {v: verdicts.count(v) for v in (REPRODUCED, REPRODUCED + " with matching settings", DIFFERS, UNDECIDED,
+                                           NOT_COMPARABLE)}

@@ -3,7 +3,7 @@ reaching the note's printed numbers, and the rows of the note's tables. Chapters
 sensitivity measurement and the benchmark all read them here."""
 from __future__ import annotations
 
-from ..errors import ParameterError
+from .. import validation as check
 from ..regular.experiment import RunConfig
 
 #: The rows of the note's Tables 1 and 2, in its order: data of the note, not the library's model list.
@@ -31,14 +31,19 @@ SPIRAL_MATCHING: dict[str, dict] = {
 
 def stated(example: str, model: str) -> RunConfig:
     """The note's stated settings for ``model`` in ``example`` (``spiral`` or ``center``)."""
+    check.choice("example", example, EXAMPLES)
     if example == "spiral":
         return SPIRAL.with_(model=model)
-    if example == "center":
-        t1 = CENTER_ODE_T1 if model in ("node", "nodem") else CENTER.t1
-        return CENTER.with_(model=model, t1=t1)
-    raise ParameterError("example", f"unknown example {example!r} (choices: {', '.join(EXAMPLES)})")
+    t1 = CENTER_ODE_T1 if model in ("node", "nodem") else CENTER.t1
+    return CENTER.with_(model=model, t1=t1)
 
 
 def matching(model: str) -> RunConfig:
     """The spiral settings the book documents as reaching the note's numbers for ``model``."""
     return stated("spiral", model).with_(**SPIRAL_MATCHING[model])
+
+
+def changes(config: RunConfig, base: RunConfig) -> dict:
+    """The settings in which ``config`` differs from ``base``, with ``config``'s values."""
+    theirs = base.as_dict()
+    return {k: v for k, v in config.as_dict().items() if v != theirs[k]}

@@ -4,13 +4,14 @@ chapters, the CLI and the benchmark all go through it."""
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
 from .. import validation as check
+from ..validation import setting
 from ..errors import ParameterError
 from ..optim import OPTIMIZERS
 from ..precision import DTYPES
@@ -43,72 +44,59 @@ class RunData:
     target: np.ndarray
 
 
-def _setting(default: Any, help: str) -> Any:
-    """A config field with the help text the CLI shows."""
-    return field(default=default, metadata={"help": help})
+def _system(name: str, spec: str) -> None:
+    """A system name or matrix; a bad matrix is reported under the setting that holds it (the CLI
+    reports the cause under ``--A``)."""
+    try:
+        get_system(spec)
+    except ParameterError as err:
+        if err.name != "A":
+            raise
+        raise ParameterError(name, f"matrix {err}") from err
+
+
+def _state(name: str, y0: tuple[float, ...]) -> None:
+    check.require(name, len(y0) == 2 and all(check.is_number(v) and math.isfinite(v) for v in y0),
+                  f"must be 2 finite numbers, got {list(y0)}")
 
 
 @dataclass(frozen=True)
-class RunConfig:
-    """Settings of one training run; the defaults are the note's stated settings for Example 1."""
+class RunConfig(check.Settings):
+    """Settings of one training run; the defaults are the note's stated settings for Example 1.
+    Each field carries its check; :meth:`validate` is the only place they run."""
 
-    system: str = _setting("spiral", "a name (spiral, center) or a matrix 'a,b;c,d'")
-    model: str = _setting("nnm", f"one of {', '.join(MODELS)}")
-    y0: tuple[float, ...] = _setting((2.0, 0.0), "initial state, e.g. 2,0")
-    t0: float = _setting(0.0, "first sample time")
-    t1: float = _setting(4.0, "last sample time")
-    points: int = _setting(8, "samples on linspace(t0, t1, points), y0 included")
-    epochs: int = _setting(1000, "maximum number of optimiser steps")
-    lr: float = _setting(1e-3, "learning rate")
-    seed: int = _setting(0, "seed of the initial parameters")
-    tol: float | None = _setting(None, "stop when the loss falls below this")
-    optimizer: str = _setting("algorithm1", f"one of {', '.join(OPTIMIZERS)}")
-    solver: str = _setting("rk4", "rk4 or odeint:METHOD, for the Neural ODE models")
-    substeps: int = _setting(1, "RK4 steps per sample interval")
-    data_mode: str = _setting("exact", f"how the training samples are made: one of {', '.join(DATA)}")
-    hidden: int = _setting(50, "hidden width of the MLP models")
-    init_std: float = _setting(0.1, "standard deviation of the initial weights")
-    device: str = _setting("cpu", "cpu or cuda")
-    members: int = _setting(1, "ensemble size; member k starts from seed + k")
-    dtype: str = _setting("float32", "float32 (the note's, PyTorch's default) or float64")
-    init_ulp: int = _setting(0, "nudge every initial parameter this many ulps up (rounding studies)")
-    data_ulp: int = _setting(0, "nudge this entry of the predicted training samples one ulp up (0: none)")
-    rounding: int = _setting(4, "rounding replicas trained beside the run, each on data one ulp off")
+    system: str = setting("spiral", "a name (spiral, center) or a matrix 'a,b;c,d'", _system)
+    model: str = setting("nnm", "the model", check.one_of(MODELS))
+    y0: tuple[float, ...] = setting((2.0, 0.0), "initial state, e.g. 2,0", _state)
+    t0: float = setting(0.0, "first sample time", check.finite)
+    t1: float = setting(4.0, "last sample time", check.finite)
+    points: int = setting(8, "samples on linspace(t0, t1, points), y0 included", check.at_least(2))
+    epochs: int = setting(1000, "maximum number of optimiser steps", check.positive_int)
+    lr: float = setting(1e-3, "learning rate", check.positive)
+    seed: int = setting(0, "seed of the initial parameters", check.integer)
+    tol: float | None = setting(None, "stop when the loss falls below this", check.positive_or_none)
+    optimizer: str = setting("algorithm1", "the optimiser", check.one_of(OPTIMIZERS))
+    solver: str = setting("rk4", "the ODE solver of the Neural ODE models", check.one_of(SOLVERS))
+    substeps: int = setting(1, "RK4 steps per sample interval", check.positive_int)
+    data_mode: str = setting("exact", "how the training samples are made", check.one_of(DATA, "data mode"))
+    hidden: int = setting(50, "hidden width of the MLP models", check.positive_int)
+    init_std: float = setting(0.1, "standard deviation of the initial weights", check.positive)
+    device: str = setting("cpu", "cpu or cuda", lambda name, value: resolve_device(value))
+    members: int = setting(1, "ensemble size; member k starts from seed + k", check.positive_int)
+    dtype: str = setting("float32", "the precision (float32 is the note's, PyTorch's default)",
+                         check.one_of(DTYPES))
+    init_ulp: int = setting(0, "nudge every initial parameter this many ulps up (rounding studies)",
+                            check.at_least(0))
+    data_ulp: int = setting(0, "nudge this entry of the predicted training samples one ulp up (0: none)",
+                            check.at_least(0))
+    rounding: int = setting(4, "rounding replicas trained beside the run, each on data one ulp off",
+                            check.at_least(0))
 
-    def validate(self) -> "RunConfig":
-        """Check every field; raise :class:`ParameterError` naming the first bad one. Returns self."""
-        check.choice("model", self.model, MODELS)
-        try:
-            get_system(self.system)
-        except ParameterError as err:
-            if err.name != "A":
-                raise
-            # a bad matrix is reported under the setting that holds it (the CLI reports the cause under --A)
-            raise ParameterError("system", f"matrix {err}") from err
-        y0 = self.y0
-        check.require("y0", len(y0) == 2 and all(check.is_number(v) and math.isfinite(v) for v in y0),
-                      f"must be 2 finite numbers, got {list(y0)}")
-        check.finite("t0", self.t0)
-        check.finite("t1", self.t1)
+    def check_together(self) -> None:
         check.require("t1", self.t1 > self.t0, f"must be greater than t0={self.t0}, got {self.t1}")
-        check.int_at_least("points", self.points, 2)
-        for name in ("epochs", "hidden", "substeps", "members"):
-            check.positive_int(name, getattr(self, name))
-        check.integer("seed", self.seed)
-        check.positive("lr", self.lr)
-        check.positive("init_std", self.init_std)
-        check.positive_or_none("tol", self.tol)
-        check.choice("optimizer", self.optimizer, OPTIMIZERS)
-        check.choice("solver", self.solver, SOLVERS)
-        check.choice("data_mode", self.data_mode, DATA, "data mode")
-        resolve_device(self.device)
-        check.choice("dtype", self.dtype, DTYPES)
-        for name in ("init_ulp", "data_ulp", "rounding"):
-            check.int_at_least(name, getattr(self, name), 0)
         entries = (self.points - 1) * len(self.y0)
         check.require("data_ulp", self.data_ulp <= entries,
                       f"must be at most {entries} (the predicted entries), got {self.data_ulp}")
-        return self
 
     @property
     def torch_dtype(self) -> torch.dtype:
@@ -120,20 +108,11 @@ class RunConfig:
         """Sample spacing (t1 - t0) / (points - 1)."""
         return (self.t1 - self.t0) / (self.points - 1)
 
-    def with_(self, **changes: Any) -> "RunConfig":
-        """A copy with some fields changed, validated."""
-        return replace(self, **changes).validate()
-
     def as_dict(self) -> dict[str, Any]:
         """Plain-Python settings, for JSON and tables."""
         d = asdict(self)
         d["y0"] = list(self.y0)
         return d
-
-    @classmethod
-    def settings(cls) -> dict[str, Any]:
-        """The fields with their defaults and help texts (what the CLI offers)."""
-        return {f.name: f for f in fields(cls)}
 
     def data(self) -> RunData:
         """The training data these settings describe (validated first)."""

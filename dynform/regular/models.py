@@ -19,8 +19,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import validation as check
 from ..errors import ParameterError
 from ..layers import MLP, Matrix, generators, normal_init
+from ..registry import View
 from ..solvers import ClassicRK4, Solver, resolve, rk4_step_matrix_torch
 from ..systems import LinearSystem
 
@@ -133,17 +135,16 @@ MODELS: dict[str, ModelSpec] = {
                        approximates=lambda system, dt: system.A.copy()),
 }
 #: The long names, by short name.
-TITLES: dict[str, str] = {name: spec.title for name, spec in MODELS.items()}
-#: The models with a learned matrix.
-MATRIX_MODELS = tuple(k for k, spec in MODELS.items() if spec.approximates is not None)
+TITLES = View(MODELS, lambda spec: spec.title)
+#: The models with a learned matrix, and what it approximates.
+MATRIX_MODELS = View(MODELS, lambda spec: spec.approximates, keep=lambda spec: spec.approximates is not None)
 
 
 def build_model(kind: str, dim: int = 2, hidden: int = 50, seeds: Sequence[int] = (0,), init_std: float = 0.1,
                 solver: str | Solver = "rk4", substeps: int = 1) -> TrajectoryModel:
     """Model ``kind`` (a key of :data:`MODELS`) with one member per seed in ``seeds``; ``solver`` is a
     name of :data:`dynform.solvers.SOLVERS` or a built solver."""
-    if kind not in MODELS:
-        raise ParameterError("model", f"unknown model {kind!r} (choices: {', '.join(MODELS)})")
+    check.choice("model", kind, MODELS)
     model = MODELS[kind].build(dim, hidden, seeds, init_std, resolve(solver, substeps))
     model.kind = kind
     return model

@@ -1,9 +1,10 @@
-import numpy as np
+"""The regular-time models: shapes, parameter counts, per-member seeds, the linear RK4 fast path."""
 import pytest
 import torch
 
 from dynform import ParameterError, RunConfig, build_model, parameter_count, solve
 from dynform.regular.models import MODELS
+
 
 T = torch.linspace(0.0, 4.0, 8)
 

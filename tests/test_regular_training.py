@@ -1,8 +1,10 @@
+"""The note's loss and the regular training: stopping at tol, divergence, determinism."""
 import numpy as np
 import pytest
 import torch
 
 from dynform import ParameterError, RunConfig, TrainingDiverged, build_model, run, train, trajectory_loss
+from dynform.note.settings import stated
 
 
 def test_loss_is_mean_of_squared_norms_over_predicted_samples():
@@ -66,3 +68,11 @@ def test_two_runs_give_identical_numbers():
     a = run(RunConfig(model="node", epochs=30, seed=3))
     b = run(RunConfig(model="node", epochs=30, seed=3))
     np.testing.assert_array_equal(a.record.history, b.record.history)
+
+
+def test_center_stops_at_the_first_loss_below_tol():
+    result = run(stated("center", "nnm"))
+    history = result.record.history[:, 0]
+    assert result.iterations < result.config.epochs
+    assert history[-1] < result.config.tol and np.all(history[:-1] >= result.config.tol)
+    assert result.iterations == len(history) - 1

@@ -1,15 +1,14 @@
-import json
+"""Sampling and RK4 on a linear system: aliasing, the stability limit, the solver bias."""
 import math
 
 import numpy as np
 import pytest
 import scipy.linalg
 
-from dynform import ParameterError, RunConfig, get_system, rk4_amplification, rk4_step_matrix, run
+from dynform import ParameterError, get_system, rk4_amplification, rk4_step_matrix
 from dynform.note import analysis
-from dynform.regular.experiment import matrix_loss
-from dynform.cli import main
 from dynform.note.settings import stated
+from dynform.regular.experiment import matrix_loss
 
 
 def test_rk4_amplification_against_closed_form():
@@ -70,16 +69,6 @@ def test_aliasing_logm_property_and_numbers():
     np.testing.assert_allclose(fine.rate, A, atol=1e-10)
 
 
-def test_matrix_loss_zero_for_the_matrix_that_generated_the_data():
-    A = get_system("center").A
-    cfg = stated("center", "nodem")
-    assert matrix_loss(cfg.with_(data_mode="rk4"), A) < 1e-20
-    assert matrix_loss(cfg, analysis.rk4_bias_matrix(A, cfg.dt)) < 1e-20
-    assert matrix_loss(cfg, A) > 1e-6  # the solver bias
-    step = stated("center", "nnm")
-    assert matrix_loss(step, scipy.linalg.expm(A * step.dt)) < 1e-20
-
-
 def test_bad_parameters():
     A = get_system("center").A
     with pytest.raises(ParameterError, match="^dt:"):
@@ -92,21 +81,3 @@ def test_bad_parameters():
         analysis.rk4_bias_matrix(np.array([[0.0, 1.0], [0.0, 0.0]]), 0.1)  # not diagonalizable
     with pytest.raises(ParameterError, match="^model:"):
         matrix_loss(stated("center", "nn"), A)
-
-
-def test_center_stops_at_the_first_loss_below_tol():
-    result = run(stated("center", "nnm"))
-    history = result.record.history[:, 0]
-    assert result.iterations < result.config.epochs
-    assert history[-1] < result.config.tol and np.all(history[:-1] >= result.config.tol)
-    assert result.iterations == len(history) - 1
-
-
-def test_cli_center_with_the_notes_flags(capsys):
-    args = ["train", "--system", "center", "--model", "nnm", "--y0", "2,2", "--tol", "1e-3", "--epochs", "2000", "--json"]
-    assert main(args) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert out["iterations"] <= 2000
-    assert out["settings"]["tol"] == 1e-3 and out["settings"]["epochs"] == 2000
-    if out["iterations"] < 2000:
-        assert out["loss"] < 1e-3

@@ -1,0 +1,82 @@
+"""The ledger: seed statistics, the tolerances of "reproduced", verdicts and a row for every printed number."""
+import math
+
+import numpy as np
+import pytest
+
+from dynform import ParameterError, run
+from dynform.book.checks import Measured
+from dynform.note.ledger import (DIFFERS, REPRODUCED, UNDECIDED, LedgerRow, complex_text, ledger, percentile_of,
+                                 seed_ensemble, spread, verdict, within)
+from dynform.note.settings import TABLE_ROWS, stated
+
+
+def test_seed_ensemble_uses_consecutive_seeds_and_stated_settings():
+    res = seed_ensemble("spiral", "nnm", members=4, seed=7, epochs=20)
+    assert res.config.members == 4 and res.config.seed == 7
+    assert res.config.lr == stated("spiral", "nnm").lr
+    assert res.record.final_loss.shape == (4,)
+    # zero-initialised matrix: every seed gives the same run
+    assert np.ptp(res.record.final_loss) == 0.0
+
+
+@pytest.mark.parametrize("bad, name", [({"example": "saddle"}, "example"), ({"members": 1}, "members")])
+def test_seed_ensemble_bad_parameters(bad, name):
+    args = {"example": "spiral", "model": "nn", "members": 16} | bad
+    with pytest.raises(ParameterError, match=f"^{name}:"):
+        seed_ensemble(**args)
+
+
+def test_spread_and_percentile():
+    s = spread(np.arange(1.0, 10.0))  # 1..9
+    assert (s["median"], s["min"], s["max"], s["q1"], s["q3"], s["iqr"]) == (5.0, 1.0, 9.0, 3.0, 7.0, 4.0)
+    sample = np.array([1.0, 2.0, 3.0, 4.0])
+    assert percentile_of(0.5, sample) == 0.0
+    assert percentile_of(5.0, sample) == 100.0
+    assert percentile_of(2.5, sample) == 50.0
+    assert percentile_of(2.0, sample) == pytest.approx(37.5)  # one below, one tie
+
+
+def test_tolerances():
+    assert within("loss", 1.9e-3, 1e-3) and not within("loss", 2.1e-3, 1e-3)
+    assert within("iterations", 1090, 1000) and not within("iterations", 1200, 1000)
+    assert within("predicted", 0.3929, 0.3919) is False and within("predicted", 0.3925, 0.3919)
+    assert within("eigen", complex(-0.1, 2.0), complex(-0.1, 2.0))
+    assert within("seconds", 1.0, 1.0) is None
+    row = LedgerRow("spiral", "Table 1 loss", "nnm", "loss", 6.2e-6, 1e-3, 5e-6)
+    assert row.verdict == "reproduced with matching settings"
+    assert LedgerRow("spiral", "Table 1 time", "nn", "seconds", 1.7, 0.3).verdict == "not comparable"
+    assert complex_text(complex(-0.1, -2.0)) == "-0.1-2i" and complex_text(0.7071067811865476j) == "0.7071i"
+
+
+def test_ledger_has_a_row_for_every_printed_number():
+    from dynform.note.printed import printed
+
+    note = printed()
+    fake = {(ex, m): run(stated(ex, m).with_(epochs=2, tol=None)) for ex in ("spiral", "center") for m in TABLE_ROWS}
+    rows = ledger(fake)
+    expected = 0
+    for ex in ("spiral", "center"):
+        for entry in note[ex]["table"].values():
+            expected += len(entry)
+        expected += sum(np.size(m[w]) for m in note[ex]["matrices"].values() for w in ("predicted", "true"))
+        if "eigenvalues" in note[ex]:
+            expected += len(note[ex]["eigenvalues"]["real"]) + np.size(note[ex]["eigenvectors"]["real"])
+    assert len(rows) == expected
+    # the true matrices and the eigen-decomposition are exact computations: reproduced
+    for r in rows:
+        if r.kind in ("true", "eigen"):
+            assert r.verdict == "reproduced", (r.example, r.quantity, r.model, r.note, r.ours)
+        if r.kind == "seconds":
+            assert r.verdict == "not comparable"
+    assert not any(isinstance(r.ours, float) and math.isnan(r.ours) for r in rows)
+
+
+def test_verdicts_are_decided_at_both_ends_of_the_tolerance():
+    note = 0.0023
+    assert within("loss", Measured(0.0015, 1e-4), note) is True
+    assert within("loss", Measured(0.0005, 1e-4), note) is False
+    assert within("loss", Measured(0.0015, 9e-4), note) == UNDECIDED
+    assert verdict("loss", Measured(0.0015, 1e-4), None, note) == REPRODUCED
+    assert verdict("loss", Measured(0.0005, 1e-4), None, note) == DIFFERS
+    assert verdict("loss", Measured(0.0015, 9e-4), None, note) == UNDECIDED
