@@ -29,7 +29,7 @@ class Algorithm1(torch.optim.Optimizer):
     @torch.no_grad()
     def update(self) -> None:
         """The update of :meth:`step` without torch's optimiser hooks and profiler wrapper, which cost
-        more than the update itself for the note's tiny models; :func:`dynform.training.train` calls it
+        more than the update itself for the note's tiny models; :func:`dynform.regular.training.train` calls it
         once per epoch. Parameters without a gradient are skipped, as in :meth:`step`."""
         for group in self.param_groups:
             params, grads, squares = [], [], []

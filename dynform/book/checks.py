@@ -1,7 +1,7 @@
 """Numbers and figures that carry the tolerance their checks use, and the comparison nbval applies.
 
 A trained number is a :class:`Measured`: its value and an absolute tolerance, stated where the number
-is made (from :mod:`dynform.sensitivity`). It prints to the digits it carries, and every output that
+is made (from :mod:`dynform.book.sensitivity`). It prints to the digits it carries, and every output that
 shows it (a glued number, a table, a matrix) records the tolerance in the output's metadata under
 :data:`KEY`. Rounding-noise quantities are :func:`bound` instead: checked as ``|value| < bound``.
 Glued figures record an RMS tolerance and are compared as images.
@@ -25,11 +25,19 @@ import numpy as np
 #: Output-metadata key of the tolerance record.
 KEY = "dynform-tolerance"
 
-#: A wall time as :func:`dynform.report.seconds` writes it: never compared.
+#: A wall time as :func:`dynform.book.report.seconds` writes it: never compared.
 WALL_TIME = re.compile(r"\d+\.\d+ s\b")
 
 #: A number as it is printed in text and LaTeX: sign, digits, decimal point, exponent.
 NUMBER = re.compile(r"(?<![\w.])[-+−]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+
+
+def sig(x: float, digits: int = 4) -> float:
+    """``x`` rounded to ``digits`` significant digits, as a plain Python float."""
+    x = float(x)
+    if x == 0.0 or not math.isfinite(x):
+        return x
+    return float(f"{x:.{digits - 1}e}")
 
 
 def carried_digits(value: float, tol: float) -> int:
@@ -70,9 +78,7 @@ class Measured:
 
     def text(self) -> str:
         """The value to the digits it carries."""
-        from .report import fmt
-
-        return fmt(float(self.value), self.digits)
+        return f"{sig(self.value, self.digits):.{self.digits}g}"
 
     def __str__(self) -> str:
         return self.text()

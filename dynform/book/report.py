@@ -1,34 +1,25 @@
 """Helpers that put computed numbers into the book: rounding, glue and Markdown tables.
 
 Exact values are rounded to a stated number of significant digits before they are shown or glued.
-Trained values are :class:`dynform.checks.Measured`: they print to the digits their tolerance leaves,
+Trained values are :class:`dynform.book.checks.Measured`: they print to the digits their tolerance leaves,
 and every output that shows one records that tolerance, so nbval compares them within it (see
-:mod:`dynform.checks`). Wall times are always written as ``"<number> s"``, which the nbval sanitizer
-masks and :func:`dynform.checks.texts_agree` skips.
+:mod:`dynform.book.checks`). Wall times are always written as ``"<number> s"``, which the nbval sanitizer
+masks and :func:`dynform.book.checks.texts_agree` skips.
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 import numpy as np
 
-from .checks import CheckedFigure, Measured, checked, token
-
-
-def sig(x: float, digits: int = 4) -> float:
-    """``x`` rounded to ``digits`` significant digits, as a plain Python float."""
-    x = float(x)
-    if x == 0.0 or not math.isfinite(x):
-        return x
-    return float(f"{x:.{digits - 1}e}")
+from .checks import CheckedFigure, Measured, checked, sig, token
 
 
 def fmt(x: Any, digits: int = 4) -> str:
     """Short text for a number (``g`` format, ``digits`` significant digits); strings pass through.
 
-    A :class:`~dynform.checks.Measured` becomes a token that the display helpers below finish
-    (:func:`dynform.checks.checked`): its digits are those its tolerance leaves, not ``digits``.
+    A :class:`~dynform.book.checks.Measured` becomes a token that the display helpers below finish
+    (:func:`dynform.book.checks.checked`): its digits are those its tolerance leaves, not ``digits``.
     """
     if isinstance(x, str):
         return x
@@ -61,7 +52,7 @@ def glue(name: str, value: Any, digits: int = 4, display: bool = False) -> Any:
     """Glue ``value`` under ``name`` for the prose (``{glue:text}`name```).
 
     Floats are rounded to ``digits`` significant digits and glued as plain Python floats (myst-nb
-    cannot format numpy or torch scalars). A :class:`~dynform.checks.Measured` is glued to the digits
+    cannot format numpy or torch scalars). A :class:`~dynform.book.checks.Measured` is glued to the digits
     it carries, with its tolerance; a figure goes to :func:`glue_figure`. Returns what was glued.
     """
     from matplotlib.figure import Figure
@@ -124,9 +115,9 @@ def glue_table(name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
 def glue_figure(name: str, fig: Any, rms: float | None = None) -> None:
     """Glue a figure under ``name`` for ``{glue:figure}``; returns nothing, so the cell shows nothing.
 
-    nbval compares it as an image, within ``rms`` (:class:`~dynform.checks.CheckedFigure`), never as
+    nbval compares it as an image, within ``rms`` (:class:`~dynform.book.checks.CheckedFigure`), never as
     PNG bytes; by default the tolerance measured for this figure
-    (:func:`dynform.sensitivity.figure_tolerance`). (A cell ending in ``report.glue(name, fig)`` would
+    (:func:`dynform.book.sensitivity.figure_tolerance`). (A cell ending in ``report.glue(name, fig)`` would
     also display the returned figure; a trailing ``;`` hides it in Jupyter but not under nbval, which
     runs cells without history.)
     """

@@ -14,7 +14,7 @@ number of the book (Tables 1 and 2, the learned matrices, the irregular test MSE
 * :func:`tolerance` turns the measured spread of a number into the tolerance its checks use. The rule
   is stated once, in :data:`TOLERANCE_RULE`.
 * :func:`loss`, :func:`matrix`, :func:`matrix_error`, :func:`iterations` and :func:`statistic` give a
-  run's numbers as :class:`~dynform.checks.Measured`, with the larger of the run's own rounding
+  run's numbers as :class:`~dynform.book.checks.Measured`, with the larger of the run's own rounding
   replicas' spread (``RunConfig.rounding``) and the tolerance of the nearest headline number.
 * :func:`measure_figures` re-executes the chapters under other math kernels and records how far each
   glued figure moves; :func:`figure_tolerance` is the RMS tolerance that follows.
@@ -206,7 +206,7 @@ def seed_spread(members: int = 16) -> dict[str, dict[str, float]]:
     from ..note.settings import TABLE_ROWS, stated
     from ..regular.experiment import run
     from ..regular.models import MATRIX_MODELS
-    from ..note.ledger import spread
+    from ..note.seeds import spread
 
     out: dict[str, dict[str, float]] = {}
     for example in ("spiral", "center"):
@@ -237,7 +237,7 @@ def _machine() -> str:
 def _run_variant(name: str, irregular: bool) -> dict[str, Any]:
     variant = VARIANTS[name]
     env = {**os.environ, **BASE_ENV, **variant.env}
-    code = ("import json, sys; from dynform.sensitivity import headline_numbers; h = {}; "
+    code = ("import json, sys; from dynform.book.sensitivity import headline_numbers; h = {}; "
             f"v = headline_numbers({variant.dtype!r}, {variant.init_ulp}, {variant.data_ulp}, {irregular}, h); "
             "json.dump({'values': v, 'histories': h}, sys.stdout)")
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
@@ -339,7 +339,7 @@ def relative_tolerance(name: str, dtype: str = "float32") -> float:
 
 
 def trained(value: float, like: str, dtype: str = "float32", relative: bool = True):
-    """``value`` as a :class:`~dynform.checks.Measured` with the tolerance of headline number ``like``:
+    """``value`` as a :class:`~dynform.book.checks.Measured` with the tolerance of headline number ``like``:
     the same fraction of ``value`` (``relative``) or the same absolute amount (matrix entries)."""
     from .checks import Measured
 
@@ -410,7 +410,7 @@ def iterations(result, member: int = 0):
 
 def matrix(result, member: int = 0) -> np.ndarray:
     """The learned matrix of a regular matrix-model run's ``member``, entry by entry with the larger of
-    the replicas' and the row's tolerance (an object array of :class:`~dynform.checks.Measured`)."""
+    the replicas' and the row's tolerance (an object array of :class:`~dynform.book.checks.Measured`)."""
     c = result.config
     M = result.matrices()[member]
     reps = result.replica_matrices()[:, member] if result.replicas is not None else None

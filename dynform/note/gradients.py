@@ -141,7 +141,7 @@ def rollout(params: Mapping[str, np.ndarray], y0: np.ndarray, steps: int) -> tup
 
 
 def trajectory_loss_np(params: Mapping[str, np.ndarray], y0: np.ndarray, target: np.ndarray) -> float:
-    """``dynform.training.trajectory_loss`` in numpy: mean over the ``N = T - 1`` predicted samples (and
+    """``dynform.regular.training.trajectory_loss`` in numpy: mean over the ``N = T - 1`` predicted samples (and
     the ``B`` trajectories) of the squared Euclidean error."""
     p = _check_params(params)
     y0, target = _trajectory_inputs(p, y0, target)
@@ -201,7 +201,7 @@ def hand_train(params: Mapping[str, np.ndarray], y0: np.ndarray, target: np.ndar
                lr: float = 1e-3, gamma: float = GAMMA, eps: float = EPS,
                through_time: bool = True) -> tuple[Params, np.ndarray, float]:
     """Full-batch training with :func:`trajectory_gradients` and :func:`algorithm1_step` only, the loop
-    of ``dynform.training.train``: returns the trained parameters, the loss before each step ``(epochs,)``
+    of ``dynform.regular.training.train``: returns the trained parameters, the loss before each step ``(epochs,)``
     and the final loss."""
     check.positive_int("epochs", epochs)
     check.require("lr", lr > 0, f"must be positive, got {lr}")
@@ -252,7 +252,7 @@ def autograd_one_step(params: Mapping[str, np.ndarray], x: np.ndarray, y: np.nda
 
 def autograd_trajectory_gradients(params: Mapping[str, np.ndarray], y0: np.ndarray,
                                   target: np.ndarray) -> tuple[float, Params]:
-    """Loss and autograd gradient of ``dynform.training.trajectory_loss`` for the float64 ``nn`` model."""
+    """Loss and autograd gradient of ``dynform.regular.training.trajectory_loss`` for the float64 ``nn`` model."""
     p = _check_params(params)
     y0_np, target_np = _trajectory_inputs(p, y0, target)
     model = float64_model(p)
@@ -264,7 +264,7 @@ def autograd_trajectory_gradients(params: Mapping[str, np.ndarray], y0: np.ndarr
 
 def autograd_train(params: Mapping[str, np.ndarray], y0: np.ndarray, target: np.ndarray, epochs: int,
                    lr: float = 1e-3) -> tuple[Params, np.ndarray, float]:
-    """The reference for :func:`hand_train`: ``dynform.training.train`` (autograd + Algorithm 1) on the
+    """The reference for :func:`hand_train`: ``dynform.regular.training.train`` (autograd + Algorithm 1) on the
     float64 ``nn`` model. Same returns as :func:`hand_train`."""
     p = _check_params(params)
     y0_np, target_np = _trajectory_inputs(p, y0, target)

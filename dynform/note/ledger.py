@@ -15,11 +15,10 @@ import numpy as np
 
 from ..book import sensitivity
 from ..book.checks import Measured
-from .. import validation as check
-from .settings import EXAMPLES, TABLE_ROWS, matching, stated
-from ..regular.experiment import RunConfig, RunResult, run
+from ..regular.experiment import RunResult, run
 from ..regular.models import MATRIX_MODELS
 from ..systems import get_system
+from .settings import EXAMPLES, TABLE_ROWS, matching, stated
 
 
 #: Verdict tolerances, one per kind of printed number: (rule, value, words for the page).
@@ -36,35 +35,6 @@ REPRODUCED, DIFFERS, NOT_COMPARABLE = "reproduced", "differs", "not comparable"
 UNDECIDED = "undecided by rounding"
 
 
-def seed_config(example: str, model: str, members: int = 16, seed: int = 0, **changes: Any) -> RunConfig:
-    """Settings of row ``model`` of ``example``'s table (the note's stated settings) as an ensemble of
-    the ``members`` seeds ``seed, ..., seed + members - 1``; validated, nothing trained."""
-    check.choice("example", example, EXAMPLES)
-    check.require("members", check.is_int(members) and members >= 2,
-                  f"seed statistics need an integer >= 2, got {members!r}")
-    return stated(example, model).with_(members=int(members), seed=seed, **changes)
-
-
-def seed_ensemble(example: str, model: str, members: int = 16, seed: int = 0, **changes: Any) -> RunResult:
-    """Row ``model`` of ``example``'s table trained for ``members`` seeds as one vectorized ensemble
-    (:func:`seed_config`)."""
-    return run(seed_config(example, model, members, seed, **changes))
-
-
-def spread(values: np.ndarray) -> dict[str, float]:
-    """Median, minimum, maximum, quartiles (numpy's linear interpolation) and interquartile range."""
-    v = np.asarray(values, dtype=np.float64)
-    q1, median, q3 = np.percentile(v, [25, 50, 75])
-    return {"median": float(median), "min": float(v.min()), "max": float(v.max()),
-            "q1": float(q1), "q3": float(q3), "iqr": float(q3 - q1)}
-
-
-def percentile_of(value: float, sample: np.ndarray) -> float:
-    """Percent of ``sample`` below ``value``, ties counted half (0: below all, 100: above all)."""
-    s = np.asarray(sample, dtype=np.float64)
-    return float(100.0 * (np.mean(s < value) + 0.5 * np.mean(s == value)))
-
-
 def _agrees(kind: str, ours: Any, note: Any) -> bool:
     rule, tol, _ = TOLERANCES[kind]
     if rule == "factor":
@@ -74,21 +44,10 @@ def _agrees(kind: str, ours: Any, note: Any) -> bool:
     return bool(abs(complex(ours) - complex(note)) <= tol)
 
 
-def percentile_measured(value: float, sample: np.ndarray, rtol: float) -> Measured:
-    """:func:`percentile_of` when every sample value may move by the fraction ``rtol`` under rounding:
-    the midpoint of the percentiles at the two ends, with half their distance (and at least a tenth of
-    one member's share) as its tolerance."""
-    s = np.asarray(sample, dtype=np.float64)
-    low = percentile_of(value, s * (1 + rtol))
-    high = percentile_of(value, s * (1 - rtol))
-    half = max((high - low) / 2, 10.0 / len(s))
-    return Measured((low + high) / 2, half, band=half)
-
-
 def within(kind: str, ours: Any, note: Any) -> bool | str | None:
     """Whether ``ours`` reproduces ``note`` under the tolerance of ``kind``; ``None``: not comparable.
 
-    A trained ``ours`` (:class:`~dynform.checks.Measured`) is judged at both ends of its committed
+    A trained ``ours`` (:class:`~dynform.book.checks.Measured`) is judged at both ends of its committed
     rounding tolerance (``verdict_tol``): ``True`` or ``False`` only if both ends agree, else
     :data:`UNDECIDED`, so that the verdict is the same on every machine.
     """
@@ -162,7 +121,7 @@ def ledger(stated_runs: Mapping[tuple[str, str], RunResult],
 
     ``stated_runs[(example, model)]`` are runs with the note's stated settings (:func:`stated`),
     ``matching_runs[model]`` spiral runs with the settings the book documents as matching
-    (:func:`matching`). ``note`` defaults to :func:`dynform.paper.printed`.
+    (:func:`matching`). ``note`` defaults to :func:`dynform.note.printed.printed`.
     """
     from .printed import printed
 
