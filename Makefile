@@ -1,7 +1,8 @@
 # The two commands of the README:
-#   make book   set up .venv from the pins, execute every chapter, build _build/html
+#   make book   set up .venv from the pins, execute every chapter once (all cores), build _build/html
 #   make test   build the book, install Chromium if missing, run the unit tests, nbval over the
-#               chapters, the book checks and the browser test of _build/html
+#               chapters (against the book's own execution), the book checks and the browser test,
+#               on all cores
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -10,6 +11,7 @@ export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+JOBS   ?= $(shell nproc)
 
 .PHONY: book test env browser notebooks clean
 
@@ -21,23 +23,27 @@ $(STAMP): requirements.txt pyproject.toml
 
 env: $(STAMP)
 
+# The chapters execute first, JOBS at a time, sharing repeated runs (_build/runs); the build then
+# reads them from its cache (_build/.jupyter_cache) and executes nothing.
 book: $(STAMP)
-	rm -rf _build/html _build/.doctrees _build/jupyter_execute _build/screenshots
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute _build/screenshots \
+	  _build/executed _build/.jupyter_cache _build/runs
+	DYNFORM_RUN_CACHE=_build/runs $(BIN)/python -m dynform.book.execute --jobs $(JOBS)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 # Debian's Chromium for the browser test (tests/test_browser.py); nothing is downloaded by the tests.
 browser:
 	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver)
 
+# nbval compares the stored chapters with the execution the book was built from (DYNFORM_EXECUTED,
+# see chapters/conftest.py) instead of executing them again.
 test: book browser
-	$(BIN)/python -m pytest
+	DYNFORM_EXECUTED=_build/executed $(BIN)/python -m pytest -n $(JOBS)
 
 # Re-execute the paired notebooks: their stored outputs are what nbval compares against.
 notebooks: $(STAMP)
 	$(BIN)/jupytext --sync chapters/[0-9][0-9]_*.md
-	for nb in chapters/*.ipynb; do \
-	  $(BIN)/jupyter execute --inplace --timeout=900 "$$nb" || exit 1; \
-	done
+	ls chapters/[0-9][0-9]_*.ipynb | xargs -P $(JOBS) -I{} $(BIN)/jupyter execute --inplace --timeout=900 {}
 
 clean:
 	rm -rf _build

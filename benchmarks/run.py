@@ -2,7 +2,11 @@
 
 (a) the way torchdiffeq's ``ode_demo`` trains (``benchmarks/baseline.py``), one model at a time;
 (b) by dynform, one model (``RunConfig(members=1)``);
-(c) by dynform, an ensemble of 32 members in one batched run, reported per member.
+(c) by dynform, an ensemble of 32 members in one batched run, reported per member;
+(d) by the JIT peer (``benchmarks/jax_peer.py``: JAX, the training loop compiled with ``jit`` and
+    ``lax.scan``, ensembles with ``vmap``), single and per member, when JAX is installed
+    (``.venv/bin/pip install -r benchmarks/requirements-jax.txt -c requirements.txt``); its compile
+    time (the first call) is recorded apart from its steady time.
 
 Run from the repository root::
 
@@ -33,13 +37,18 @@ sys.path.insert(0, str(HERE))
 
 from baseline import train_baseline  # noqa: E402
 
+try:
+    import jax_peer  # noqa: E402
+except ImportError:  # the peer is optional
+    jax_peer = None
+
 import dynform  # noqa: E402
 from dynform.note.settings import stated  # noqa: E402
 from dynform.regular.models import MODELS  # noqa: E402
 
-#: Targets of the project: speed-up of dynform's single model (Neural ODE models) and of one
-#: ensemble member (all models) over the baseline.
-TARGETS = {"single": {"node": 3.0, "nodem": 3.0}, "member": {key: 20.0 for key in MODELS}}
+#: Targets of the project: speed-up of dynform's single model and of one ensemble member over the
+#: baseline, for every model.
+TARGETS = {"single": {key: 5.0 for key in MODELS}, "member": {key: 100.0 for key in MODELS}}
 
 
 def machine() -> dict:
@@ -73,6 +82,13 @@ def bench_model(key: str, epochs: int, members: int, repeats: int) -> dict:
                                  ("ensemble", ens.seconds, c3 - c2)):
             times[name].append(wall)
             cpu[name].append(used)
+    peer = {}
+    if jax_peer is not None:
+        single_jax = jax_peer.time_training(key, t, y, epochs, cfg.lr, repeats=repeats)
+        member_jax = jax_peer.time_training(key, t, y, epochs, cfg.lr, members=members, repeats=repeats)
+        peer = {"jax_single_s": single_jax["steady_s"], "jax_first_call_s": single_jax["first_call_s"],
+                "jax_per_member_s": member_jax["steady_s"] / members,
+                "jax_ensemble_first_call_s": member_jax["first_call_s"], "jax_loss": single_jax["final_loss"]}
     best = {k: min(v) for k, v in times.items()}
     best_cpu = {k: min(v) for k, v in cpu.items()}
     per_member = best["ensemble"] / members
@@ -92,18 +108,26 @@ def bench_model(key: str, epochs: int, members: int, repeats: int) -> dict:
         "cpu_member_speedup": best_cpu["baseline"] / (best_cpu["ensemble"] / members),
         "all_times_s": times,
         "all_cpu_s": cpu,
+        **peer,
+        **({"jax_speedup": best["baseline"] / peer["jax_single_s"],
+            "jax_member_speedup": best["baseline"] / peer["jax_per_member_s"],
+            "single_vs_jax": best["single"] / peer["jax_single_s"],
+            "member_vs_jax": per_member / peer["jax_per_member_s"]} if peer else {}),
     }
 
 
 def table(rows: list[dict], members: int) -> str:
     """The result as a fixed-width text table."""
     head = (f"{'model':6} {'baseline':>9} {'single':>8} {'ens/' + str(members):>8} {'/member':>8} "
-            f"{'x single':>8} {'x member':>8} {'|dloss|':>8}")
+            f"{'x single':>8} {'x member':>8} {'|dloss|':>8} {'jax':>8} {'jax/mem':>8} {'x jax':>7} "
+            f"{'x jax/m':>8}")
     lines = [head, "-" * len(head)]
     for r in rows:
+        jax = (f" {r['jax_single_s']:7.4f}s {r['jax_per_member_s']:7.5f}s {r['jax_speedup']:7.1f} "
+               f"{r['jax_member_speedup']:8.1f}" if "jax_single_s" in r else "  (JAX not installed)")
         lines.append(f"{r['model']:6} {r['baseline_s']:8.3f}s {r['single_s']:7.3f}s {r['ensemble_s']:7.3f}s "
                      f"{r['per_member_s']:7.4f}s {r['single_speedup']:8.1f} {r['member_speedup']:8.1f} "
-                     f"{r['member0_vs_single_abs_diff']:8.1e}")
+                     f"{r['member0_vs_single_abs_diff']:8.1e}" + jax)
     return "\n".join(lines)
 
 
@@ -131,6 +155,8 @@ def main(argv: list[str] | None = None) -> dict:
         "settings": {"example": "spiral", "seed": 0, "epochs": args.epochs, "members": args.members,
                      "repeats": args.repeats, "statistic": "minimum over repeats"},
         "targets": TARGETS,
+        "jax": None if jax_peer is None else {"version": jax_peer.jax.__version__,
+                                              "devices": [str(d) for d in jax_peer.jax.devices()]},
         "rows": rows,
         "total_s": time.perf_counter() - start,
     }

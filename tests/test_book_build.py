@@ -13,6 +13,7 @@ Chapter 01 is used throughout: it is the cheapest chapter.
 """
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
@@ -25,11 +26,14 @@ import jupytext
 import nbformat
 import pytest
 
+from dynform.book.checks import KEY
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "chapters" / "01_regular_methods.md"
 BIN = Path(sys.executable).parent
-ENV = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
-       "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+# The environment of a reader: no run cache, and nbval executes (no DYNFORM_EXECUTED).
+ENV = {**{k: v for k, v in os.environ.items() if k not in ("DYNFORM_EXECUTED", "DYNFORM_RUN_CACHE")},
+       "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 # (papermill arguments, parameter the message must name, exact message)
 BAD_INPUTS = [
@@ -236,3 +240,26 @@ def test_nbval_fails_when_the_initialisation_changes(tmp_path):
     # loss curve may or may not move beyond the RMS tolerance that rounding alone needs for it.
     assert demo in failed and "outside its stated tolerance" in proc.stdout, proc.stdout[-3000:]
     assert failed <= {validation, demo, figure}, proc.stdout[-3000:]
+
+
+def test_nbval_on_the_books_execution_passes_and_fails_as_nbval_does(tmp_path):
+    """``DYNFORM_EXECUTED`` (what ``make test`` uses) checks the stored chapter against an executed copy
+    without running it: the same execution passes; a trained number moved beyond its tolerance fails."""
+    stored = nbformat.read(CHAPTER.with_suffix(".ipynb"), as_version=4)
+    chapter, executed = tmp_path / "chapter", tmp_path / "executed"
+    chapter.mkdir(), executed.mkdir()
+    nbformat.write(stored, chapter / "01_regular_methods.ipynb")
+    nbformat.write(stored, executed / "01_regular_methods.ipynb")
+    same = _nbval(chapter / "01_regular_methods.ipynb", {"DYNFORM_EXECUTED": str(executed)})
+    assert same.returncode == 0, same.stdout[-3000:]
+
+    moved = copy.deepcopy(stored)
+    code = [c for c in moved.cells if c.cell_type == "code"]
+    demo = next(i for i, c in enumerate(code) if "dynform.run(config)" in c.source)
+    out = next(o for o in code[demo].outputs if KEY in o.get("metadata", {}))
+    mime = next(k for k in out["data"] if k.endswith("text/plain"))
+    out["data"][mime] = f"{1.5 * float(out['data'][mime]):.6g}"
+    nbformat.write(moved, executed / "01_regular_methods.ipynb")
+    proc = _nbval(chapter / "01_regular_methods.ipynb", {"DYNFORM_EXECUTED": str(executed)})
+    assert proc.returncode != 0 and f"::Cell {demo}" in proc.stdout, proc.stdout[-3000:]
+    assert "outside its stated tolerance" in proc.stdout, proc.stdout[-3000:]

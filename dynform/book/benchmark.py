@@ -19,3 +19,20 @@ def targets_met(row: Mapping[str, Any], targets: Mapping[str, Mapping[str, float
     has one, and the per-member target."""
     single, member = targets["single"].get(row["model"]), targets["member"][row["model"]]
     return (single is None or row["single_speedup"] >= single) and row["member_speedup"] >= member
+
+
+def has_peer(bench: Mapping[str, Any]) -> bool:
+    """Whether the benchmark timed the JIT peer (JAX was installed)."""
+    return bool(bench.get("jax")) and all("jax_single_s" in r for r in bench["rows"])
+
+
+def chapter_times(cache: Path) -> dict[str, float]:
+    """Execution seconds of each chapter of this build, from the book's jupyter-cache (written by
+    :mod:`dynform.book.execute`); empty when the chapters were not executed into it."""
+    if not (cache / "global.db").is_file():
+        return {}
+    from jupyter_cache import get_cache
+
+    records = get_cache(str(cache)).list_cache_records()
+    return {Path(r.uri).stem: float(r.data["execution_seconds"]) for r in records
+            if "execution_seconds" in (r.data or {})}

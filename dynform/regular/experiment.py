@@ -15,6 +15,7 @@ from ..validation import setting
 from ..errors import ParameterError
 from ..optim import OPTIMIZERS
 from ..precision import DTYPES
+from ..runcache import shared
 from ..solvers import SOLVERS
 from ..systems import LinearSystem, get_system
 from .data import DATA, time_grid, trajectory
@@ -208,8 +209,10 @@ class RunResult:
         return out
 
 
+@shared
 def run(config: RunConfig, progress: bool = False) -> RunResult:
-    """Generate the data, build the model, train it; everything from ``config``."""
+    """Generate the data, build the model, train it; everything from ``config`` (read from the run
+    cache of :mod:`dynform.runcache` when that is on)."""
     data = config.data()
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
