@@ -20,3 +20,19 @@ def test_every_toc_chapter_with_code_is_executed():
     names = {p.stem for p in toc_chapters(ROOT)}
     assert {p.stem for p in (ROOT / "chapters").glob("[0-9][0-9]_*.md")} <= names
     assert "execution" in names and "bibliography" not in names
+
+
+def test_a_failing_cell_stops_the_execution_naming_the_chapter(tmp_path, monkeypatch):
+    import pytest
+
+    from dynform.book.execute import execute
+
+    header = (ROOT / "chapters" / "execution.md").read_text().split("---\n")[1]
+    good, bad = tmp_path / "good.md", tmp_path / "bad.md"
+    good.write_text(f"---\n{header}---\n\n# Good\n\n```{{code-cell}} ipython3\nprint(1 + 1)\n```\n")
+    bad.write_text(f"---\n{header}---\n\n# Bad\n\n```{{code-cell}} ipython3\nraise ValueError('lr: bad')\n```\n")
+    monkeypatch.chdir(tmp_path)
+    times = execute([good], jobs=1)
+    assert set(times) == {"good"} and (tmp_path / "_build/executed/good.ipynb").is_file()
+    with pytest.raises(SystemExit, match=r"chapter bad failed(.|\n)*lr: bad"):
+        execute([good, bad], jobs=2)
