@@ -4,6 +4,7 @@ Every helper returns a matplotlib ``Figure``; chapters glue it (myst-nb) or let 
 """
 from __future__ import annotations
 
+import textwrap
 from functools import lru_cache
 from typing import Mapping
 
@@ -75,20 +76,20 @@ def training_data(t: np.ndarray, y: np.ndarray, fine_t: np.ndarray, fine_y: np.n
 
 
 def loss_grid(Y1: np.ndarray, Y2: np.ndarray, losses: Mapping[str, np.ndarray], labels: Mapping[str, str]) -> Figure:
-    """One-step loss over a grid of initial values, one panel per model, shared colour scale."""
-    fig, axes = _figure(len(losses), figsize=(3.6 * len(losses), 3.2))
-    vmax = max(float(v.max()) for v in losses.values())
+    """One-step loss over a grid of initial values, one panel per model, each with its own colour
+    scale (the models' errors differ by orders of magnitude) and a title wrapped to its panel."""
+    fig, axes = _figure(len(losses), figsize=(3.9 * len(losses), 3.6))
     for ax, (key, L) in zip(axes, losses.items()):
-        im = ax.contourf(Y1, Y2, L, levels=20, vmin=0.0, vmax=vmax)
-        ax.set(xlabel="$y_1(0)$", ylabel="$y_2(0)$", title=labels[key], aspect="equal")
+        im = ax.contourf(Y1, Y2, L, levels=20)
+        ax.set(xlabel="$y_1(0)$", ylabel="$y_2(0)$", title=textwrap.fill(labels[key], 30), aspect="equal")
         ax.grid(False)
-    fig.colorbar(im, ax=list(axes), label="one-step squared error")
+        fig.colorbar(im, ax=ax, label="one-step squared error", shrink=0.85)
     return fig
 
 
 def eigen_portrait(system: LinearSystem, y: np.ndarray, scale: float = 2.0) -> Figure:
     """Trajectory in the phase plane with the real and imaginary parts of the eigenvectors."""
-    fig, (ax,) = _figure(1, figsize=(4.2, 4.0))
+    fig, (ax,) = _figure(1, figsize=(5.8, 4.0))
     ax.plot(y[:, 0], y[:, 1], color=COLORS["true"], label="true trajectory")
     ax.plot(*y[0], "s", color=COLORS["data"], label="$y_0$")
     _, vecs = system.eigen()
@@ -98,10 +99,27 @@ def eigen_portrait(system: LinearSystem, y: np.ndarray, scale: float = 2.0) -> F
         if np.linalg.norm(part) > 0:
             d = scale * part / np.linalg.norm(part)
             ax.annotate("", xy=d, xytext=(0, 0), arrowprops=dict(arrowstyle="->", color=color, lw=2))
+            ax.update_datalim([(0.0, 0.0), tuple(d)])  # annotations do not widen the axes themselves
             ax.plot([], [], color=color, lw=2, label=name)
+    ax.autoscale_view()
+    ax.margins(0.08)
     ax.set(xlabel="$y_1$", ylabel="$y_2$", aspect="equal", title="trajectory and eigenvectors")
-    ax.legend(loc="upper right")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper")
+    check_annotations_inside(fig)
     return fig
+
+
+def check_annotations_inside(fig: Figure) -> None:
+    """Raise if an arrow or annotation of ``fig`` starts or ends outside its axes (it would be clipped
+    away while the legend and caption still claim it)."""
+    for ax in fig.axes:
+        (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+        for note in ax.texts:
+            points = [getattr(note, "xy", None), getattr(note, "xyann", None)]
+            for p in (p for p in points if p is not None):
+                if not (x0 <= p[0] <= x1 and y0 <= p[1] <= y1):
+                    raise AssertionError(f"annotation at {tuple(p)} lies outside the axes [{x0:g}, {x1:g}] x "
+                                         f"[{y0:g}, {y1:g}] of {ax.get_title()!r}")
 
 
 def step_relationship(s: np.ndarray, true_next: np.ndarray, predictions: Mapping[str, np.ndarray],
@@ -131,9 +149,9 @@ def trajectories(t: np.ndarray, true: np.ndarray, predictions: Mapping[str, np.n
         ax2.plot(ref[:, 0], ref[:, 1], color=COLORS["true"], label="true")
         ax2.plot(pred[:, 0], pred[:, 1], "o--", color=COLORS[key], ms=4, label="predicted")
         ax2.set(xlabel="$y_1$", ylabel="$y_2$", aspect="equal", title="phase plane")
-        if row == 0:
-            ax1.legend(ncol=2)
-            ax2.legend()
+    # one legend for all rows, outside the panels, so that it covers no data
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=4)
     return fig
 
 
