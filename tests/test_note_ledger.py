@@ -5,7 +5,8 @@ import numpy as np
 
 from dynform import run
 from dynform.book.checks import Measured
-from dynform.note.ledger import DIFFERS, REPRODUCED, UNDECIDED, LedgerRow, complex_text, ledger, verdict, within
+from dynform.note.ledger import (DIFFERS, REPRODUCED, UNDECIDED, LedgerRow, complex_text, entry_verdicts, ledger, verdict,
+                                 within)
 from dynform.note.settings import TABLE_ROWS, stated
 
 
@@ -52,3 +53,12 @@ def test_verdicts_are_decided_at_both_ends_of_the_tolerance():
     assert verdict("loss", Measured(0.0015, 1e-4), None, note) == REPRODUCED
     assert verdict("loss", Measured(0.0005, 1e-4), None, note) == DIFFERS
     assert verdict("loss", Measured(0.0015, 9e-4), None, note) == UNDECIDED
+
+
+def test_entry_verdicts_name_each_entry_under_the_ledgers_rule():
+    ours = np.array([[Measured(0.3920, 1e-5), Measured(0.8620, 1e-5)],
+                     [Measured(-0.8593, 1e-5), Measured(0.3910, 5e-3)]], dtype=object)
+    note = np.array([[0.3919, 0.8593], [-0.8593, 0.3919]])
+    verdicts = entry_verdicts(ours, note)
+    assert verdicts[REPRODUCED] == ["[1,1]", "[2,1]"] and verdicts[DIFFERS] == ["[1,2]"]
+    assert verdicts[UNDECIDED] == ["[2,2]"]  # its rounding tolerance straddles the 1e-3 rule

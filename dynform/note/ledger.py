@@ -165,6 +165,16 @@ def ledger(stated_runs: Mapping[tuple[str, str], RunResult],
     return rows
 
 
+def entry_verdicts(ours: np.ndarray, note: np.ndarray) -> dict[str, list[str]]:
+    """Which entries ``[i,j]`` (1-based) of a learned matrix ``ours`` (of
+    :class:`~dynform.book.checks.Measured`) reproduce the note's printed ``note``, under the ledger's
+    rule for printed matrix entries: verdict -> entries."""
+    out: dict[str, list[str]] = {}
+    for (i, j), value in np.ndenumerate(np.asarray(note, dtype=np.float64)):
+        out.setdefault(verdict("predicted", ours[i, j], None, value), []).append(f"[{i + 1},{j + 1}]")
+    return out
+
+
 def stated_runs(seed: int = 0, device: str = "cpu") -> dict[tuple[str, str], RunResult]:
     """One run per row of Tables 1 and 2 with the note's stated settings."""
     return {(example, model): run(stated(example, model).with_(seed=seed, device=device))
