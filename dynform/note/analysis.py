@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
+from .. import validation as check
 from ..errors import ParameterError
 from ..solvers import rk4_amplification
 
@@ -28,12 +29,6 @@ def _square(A: np.ndarray) -> np.ndarray:
     if A.ndim != 2 or A.shape[0] != A.shape[1] or not np.all(np.isfinite(A)):
         raise ParameterError("A", f"must be a finite square matrix, got shape {A.shape}")
     return A
-
-
-def _positive(name: str, value: float) -> float:
-    if not (isinstance(value, (int, float, np.floating)) and math.isfinite(value) and value > 0):
-        raise ParameterError(name, f"must be a positive number, got {value!r}")
-    return float(value)
 
 
 def _real_if_close(X: np.ndarray, rtol: float = 1e-9) -> np.ndarray:
@@ -65,7 +60,7 @@ class Aliasing:
 def aliasing(A: np.ndarray, dt: float) -> Aliasing:
     """Rotation per sample of ``y' = A y`` sampled every ``dt`` and the rate the samples reveal."""
     A = _square(A)
-    dt = _positive("dt", dt)
+    dt = check.positive("dt", dt)
     omega = float(np.abs(np.linalg.eigvals(A).imag).max())
     angle = omega * dt
     apparent = math.remainder(angle, 2 * math.pi)  # nearest-integer rounding: result in [-pi, pi]
@@ -101,7 +96,7 @@ def rk4_growth(A: np.ndarray, h: float) -> np.ndarray:
     """|R(lambda h)| for each eigenvalue lambda of ``A``: the factor one RK4 step of size ``h`` applies
     to that eigen-component (the exact flow applies |exp(lambda h)|)."""
     A = _square(A)
-    h = _positive("h", h)
+    h = check.positive("h", h)
     return np.abs(rk4_amplification(np.linalg.eigvals(A) * h))
 
 
@@ -113,7 +108,7 @@ def rk4_bias_matrix(A: np.ndarray, h: float) -> np.ndarray:
     ``A`` must be diagonalizable. Returns a real matrix when ``A`` is real.
     """
     A = _square(A)
-    h = _positive("h", h)
+    h = check.positive("h", h)
     values, V = np.linalg.eig(A)
     if np.linalg.cond(V) > 1e8:
         raise ParameterError("A", "must be diagonalizable (its eigenvectors are nearly dependent)")

@@ -33,12 +33,6 @@ NAMES = ("W1", "b1", "W2", "b2")
 FORMS = ("printed", "corrected")
 
 
-def _check_form(form: str) -> str:
-    if form not in FORMS:
-        raise ParameterError("form", f"unknown form {form!r} (choices: {', '.join(FORMS)})")
-    return form
-
-
 def _check_params(params: Mapping[str, np.ndarray]) -> Params:
     missing = [k for k in NAMES if k not in params]
     if missing:
@@ -84,7 +78,7 @@ def scalar_gradients(W1: float, b1: float, W2: float, b2: float, x: float, y: fl
     """
     h = np.tanh(W1 * x + b1)
     yhat = W2 * h + b2
-    dL_dyhat = (2.0 if _check_form(form) == "printed" else -2.0) * (y - yhat)
+    dL_dyhat = (2.0 if check.choice("form", form, FORMS) == "printed" else -2.0) * (y - yhat)
     return {
         "W1": float(dL_dyhat * W2 * (1.0 - h**2) * x),
         "b1": float(dL_dyhat * W2 * (1.0 - h**2)),
@@ -110,7 +104,7 @@ def vector_gradients(params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndar
     if x.shape != y.shape or x.shape[1] != p["W1"].shape[1]:
         raise ParameterError("y", f"x and y must both be (M, {p['W1'].shape[1]}), got {x.shape} and {y.shape}")
     yhat, h = step(p, x)
-    scale = 2.0 if _check_form(form) == "printed" else 2.0 / len(x)
+    scale = 2.0 if check.choice("form", form, FORMS) == "printed" else 2.0 / len(x)
     r = scale * (yhat - y)  # dL/dyhat_i, one row per sample
     delta = (r @ p["W2"]) * (1.0 - h**2)  # W2^T r_i, times tanh'
     return {"W1": delta.T @ x, "b1": delta.sum(0), "W2": r.T @ h, "b2": r.sum(0)}
@@ -190,8 +184,7 @@ def algorithm1_step(params: Mapping[str, np.ndarray], grads: Mapping[str, np.nda
     """One step of Algorithm 1 on every parameter: ``G <- gamma G + (1 - gamma) g^2`` and
     ``W <- W - lr g / sqrt(G + eps)``. ``eps_inside=False`` divides by ``sqrt(G) + eps`` instead, as
     ``torch.optim.RMSprop`` does. Returns new ``(params, G)``; the inputs are left unchanged."""
-    if not lr > 0:
-        raise ParameterError("lr", f"must be positive, got {lr}")
+    check.require("lr", lr > 0, f"must be positive, got {lr}")
     new_G = {k: gamma * G[k] + (1.0 - gamma) * grads[k] ** 2 for k in params}
     denom = {k: np.sqrt(new_G[k] + eps) if eps_inside else np.sqrt(new_G[k]) + eps for k in params}
     return {k: params[k] - lr * grads[k] / denom[k] for k in params}, new_G
