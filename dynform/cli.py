@@ -1,6 +1,7 @@
 """Command line: ``python -m dynform train ...`` trains one regular-time model and prints its result;
 ``python -m dynform irregular ...`` trains one irregular-time model and prints its test error;
-``python -m dynform sensitivity`` measures how far the book's trained numbers move under rounding.
+``python -m dynform sensitivity`` measures how far the book's trained numbers move under rounding;
+``python -m dynform search ...`` trains the readings of the note's setup over many seeds, in parallel.
 
 The options of ``train`` and ``irregular`` are the fields of :class:`~dynform.regular.RunConfig`
 and :class:`~dynform.irregular.IrregularConfig`, with their defaults and help texts, so the CLI
@@ -79,7 +80,27 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-irregular", dest="irregular", action="store_false", help="leave out the irregular runs")
     r.add_argument("--figures", action="store_true",
                    help="instead, re-execute the chapters under other math kernels and measure each figure's change")
+    _add_search(sub)
     return parser
+
+
+def _add_search(sub: Any) -> None:
+    from .note.readings import READINGS
+    from .note.settings import EXAMPLES, TABLE_ROWS
+    from .regular.search import BACKENDS
+
+    s = sub.add_parser("search", help="train readings of the note's setup, each over many seeds, in parallel")
+    s.add_argument("--design", choices=("full", "ofat"), default="full",
+                   help="every combination of the factors' levels, or one factor at a time (default: %(default)s)")
+    s.add_argument("--factors", default=",".join(READINGS),
+                   help=f"comma-separated, from {', '.join(READINGS)} (default: all)")
+    s.add_argument("--examples", default=",".join(EXAMPLES), help="comma-separated (default: %(default)s)")
+    s.add_argument("--models", default=",".join(TABLE_ROWS), help="comma-separated (default: %(default)s)")
+    s.add_argument("--adaptive", action="store_true", help="include the adaptive dopri5 solver (slow)")
+    s.add_argument("--members", type=int, default=16, help="seeds per reading (default: %(default)s)")
+    s.add_argument("--jobs", type=int, default=-1, help="readings trained at once; -1: all cores (default)")
+    s.add_argument("--backend", default="loky", help=f"joblib backend: {', '.join(BACKENDS)} (default: %(default)s)")
+    s.add_argument("--out", default="search.json", help="JSON table to write (default: %(default)s)")
 
 
 def _attach_values(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
@@ -129,6 +150,25 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
+def _search(args: argparse.Namespace, command: str) -> int:
+    """Train the design the options describe, write its table and print one line per reading."""
+    from .note import readings
+    from .regular import search
+
+    names = args.factors.split(",")
+    chosen = readings.factors(names, args.adaptive)
+    design = search.full_factorial(chosen) if args.design == "full" else search.one_at_a_time(chosen)
+    tasks = search.plan(readings.bases(args.examples.split(","), args.models.split(",")), design)
+    rows = search.search(tasks, args.members, args.jobs, args.backend, progress=sys.stderr.isatty())
+    search.write(args.out, rows, command, design=args.design, factors=names, members=args.members)
+    for row in rows:
+        s = row.summary()
+        print(f"{row.system:>7} {row.model:>6}  median {s['median']:.4g}  range [{s['min']:.4g}, {s['max']:.4g}]  "
+              f"{row.label()}")
+    print(f"{len(rows)} readings written to {args.out}")
+    return 0
+
+
 def _bad_option(err: ParameterError, args: argparse.Namespace) -> str:
     """``--option: problem`` for a bad setting; a bad matrix is reported under ``--A`` with its own words."""
     if getattr(args, "matrix", None) is not None and err.name == "system":
@@ -142,6 +182,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(_attach_values(parser, argv))
+    if args.command == "search":
+        try:
+            return _search(args, ("python -m dynform " + " ".join(argv)).strip())
+        except ParameterError as err:
+            print(f"dynform: error: {_bad_option(err, args)}", file=sys.stderr)
+            return 2
     if args.command == "sensitivity":
         from .book.sensitivity import measure, measure_figures
 

@@ -79,3 +79,11 @@ def test_outputs_agree_uses_the_stored_record():
     assert outputs_agree({"data": {"text/plain": "0.002"}}, stored)[0]
     assert not outputs_agree({"data": {"text/plain": "0.003"}}, stored)[0]
     assert not outputs_agree({"data": {"text/html": "0.0015"}}, stored)[0]
+
+
+def test_side_in_words_at_both_ends_of_the_tolerance():
+    from dynform.book.checks import Measured, side
+
+    assert side(Measured(2.0, 0.5), 1.0) == "above"
+    assert side(Measured(2.0, 0.5), 3.0) == "below"
+    assert side(Measured(2.0, 0.5), 2.2) == "within its rounding tolerance of"

@@ -5,8 +5,8 @@ import numpy as np
 
 from dynform import run
 from dynform.book.checks import Measured
-from dynform.note.ledger import (DIFFERS, REPRODUCED, UNDECIDED, LedgerRow, complex_text, entry_verdicts, ledger, verdict,
-                                 within)
+from dynform.note.ledger import (BY_READING, DIFFERS, REPRODUCED, SELF_COMPARISONS, UNDECIDED, LedgerRow, complex_text,
+                                 entry_verdicts, ledger, reason, reasons_table, summary, verdict, within)
 from dynform.note.settings import TABLE_ROWS, stated
 
 
@@ -32,7 +32,8 @@ def test_ledger_has_a_row_for_every_printed_number():
     for ex in ("spiral", "center"):
         for entry in note[ex]["table"].values():
             expected += len(entry)
-        expected += sum(np.size(m[w]) for m in note[ex]["matrices"].values() for w in ("predicted", "true"))
+        expected += sum(np.size(m[w]) for key, m in note[ex]["matrices"].items() for w in ("predicted", "true")
+                        if (w, key) not in SELF_COMPARISONS)
         if "eigenvalues" in note[ex]:
             expected += len(note[ex]["eigenvalues"]["real"]) + np.size(note[ex]["eigenvectors"]["real"])
     assert len(rows) == expected
@@ -62,3 +63,29 @@ def test_entry_verdicts_name_each_entry_under_the_ledgers_rule():
     verdicts = entry_verdicts(ours, note)
     assert verdicts[REPRODUCED] == ["[1,1]", "[2,1]"] and verdicts[DIFFERS] == ["[1,2]"]
     assert verdicts[UNDECIDED] == ["[2,2]"]  # its rounding tolerance straddles the 1e-3 rule
+
+
+def test_a_trained_number_is_judged_by_the_criterion_when_the_search_ran():
+    yes = {"yes": ["stated", "loss=mse"], "undecided by rounding": [], "no": []}
+    other = {"yes": ["loss=mse"], "undecided by rounding": ["stated"], "no": []}
+    unsure = {"yes": [], "undecided by rounding": ["stated"], "no": ["loss=mse"]}
+    none = {"yes": [], "undecided by rounding": [], "no": ["stated"]}
+    far = Measured(10.0, 1e-3)  # a factor 4000 from the note: the tolerance rule alone says "differs"
+    verdicts = [LedgerRow("spiral", "Table 1 loss", "nn", "loss", 0.0025, far, readings=r).verdict
+                for r in (yes, other, unsure, none)]
+    assert verdicts == ["reproduced", BY_READING, "undecided by rounding", "differs"]
+    assert LedgerRow("spiral", "Table 1 loss", "nn", "loss", 0.0025, far).verdict == "differs"
+    # an exact quantity keeps its rule
+    assert LedgerRow("spiral", "true matrix [1,1]", "nnm", "true", 0.3919, 0.39194743, readings=none).verdict == \
+        "reproduced"
+
+
+def test_summary_counts_trained_numbers_apart_from_exact_ones_and_times():
+    none = {"yes": [], "undecided by rounding": [], "no": ["stated"]}
+    rows = [LedgerRow("spiral", "Table 1 loss", "nn", "loss", 0.0025, Measured(10.0, 1e-3), readings=none),
+            LedgerRow("spiral", "true matrix [1,1]", "nnm", "true", 0.3919, 0.39194743),
+            LedgerRow("spiral", "Table 1 time", "nn", "seconds", 1.7, 0.3)]
+    assert summary(rows) == [["trained numbers", "differs", 1], ["exact quantities", "reproduced", 1],
+                             ["times", "not comparable", 1]]
+    refs = {r[0] for r in reasons_table()}
+    assert {reason(r) for r in rows} <= refs | {"–"}

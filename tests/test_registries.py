@@ -10,7 +10,7 @@ from torch import nn
 from dynform import RunConfig
 from dynform.book import plots
 from dynform.cli import main
-from dynform.layers import MLP, generators, normal_init
+from dynform.layers import MLP, generators
 from dynform.regular import models
 from dynform.solvers import SOLVERS, Solver
 
@@ -43,8 +43,8 @@ class Heun(Solver):
 
 @pytest.fixture
 def fifth_model(monkeypatch):
-    spec = models.ModelSpec("Residual step map", lambda dim, hidden, seeds, std, solver: models.StepMap(
-        Residual(MLP(dim, hidden, generators(seeds), normal_init(std))), len(seeds)))
+    spec = models.ModelSpec("Residual step map", lambda dim, hidden, seeds, init, solver: models.StepMap(
+        Residual(MLP(dim, hidden, generators(seeds), init)), len(seeds)))
     monkeypatch.setitem(models.MODELS, "nnr", spec)  # the one registry line
     return "nnr"
 

@@ -91,6 +91,16 @@ class Measured:
         return {"text/plain": self.text()}, {KEY: {"numbers": [self.record()]}}
 
 
+def side(m: Measured, x: float) -> str:
+    """``above``, ``below`` or ``within its rounding tolerance of``: where ``m`` lies from ``x`` at
+    both ends of its verdict tolerance, in words for the prose."""
+    if m.value - m.verdict_tol > x:
+        return "above"
+    if m.value + m.verdict_tol < x:
+        return "below"
+    return "within its rounding tolerance of"
+
+
 def bound(value: float, limit: float) -> Measured:
     """A rounding-noise quantity (a 1e-14 gradient error, say): checked as ``|value| < limit``; raises
     at once (so the chapter fails) if it is not."""

@@ -41,7 +41,7 @@ CACHE = Path("_build/.jupyter_cache")
 SOURCE_STAMP = "dynform-source.sha256"
 #: Chapters that start only after others have finished: name -> the names it waits for (``*``: all).
 AFTER: dict[str, tuple[str, ...]] = {
-    "06_ledger": ("02_spiral", "03_center"),
+    "06_ledger": ("02_spiral", "03_center", "10_readings"),
     "09_sensitivity": ("02_spiral",),
     "08_benchmark": ("*",),
     "execution": ("*",),

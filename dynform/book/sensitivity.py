@@ -36,6 +36,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ..provenance import machine
+
 #: Where the committed measurement lives (package data).
 DATA_FILE = "sensitivity.json"
 
@@ -222,18 +224,6 @@ def seed_spread(members: int = 16) -> dict[str, dict[str, float]]:
     return out
 
 
-def _machine() -> str:
-    name = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{name}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}"
-
-
 def _run_variant(name: str, irregular: bool) -> dict[str, Any]:
     variant = VARIANTS[name]
     env = {**os.environ, **BASE_ENV, **variant.env}
@@ -270,7 +260,7 @@ def measure(path: Path | None = None, variants: Sequence[str] = tuple(VARIANTS),
     os.environ.update(BASE_ENV)
     torch.set_num_threads(1)
     result = {
-        "provenance": {"date": datetime.date.today().isoformat(), "machine": _machine(),
+        "provenance": {"date": datetime.date.today().isoformat(), "machine": machine(),
                        "torch": torch.__version__, "python": platform.python_version(), "command": command},
         "variants": {v: {"label": VARIANTS[v].label, "env": dict(VARIANTS[v].env), "dtype": VARIANTS[v].dtype,
                          "init_ulp": VARIANTS[v].init_ulp, "data_ulp": VARIANTS[v].data_ulp} for v in variants},

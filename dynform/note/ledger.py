@@ -32,6 +32,13 @@ TOLERANCES: dict[str, tuple[str, float, str]] = {
 }
 
 REPRODUCED, DIFFERS, NOT_COMPARABLE = "reproduced", "differs", "not comparable"
+#: A trained number that the stated reading does not account for, but another reading does.
+BY_READING = "accounted for by another reading"
+#: Printed numbers left out because ours would be the same quantity as the note's: the "true matrix"
+#: of the linear Neural ODE is A, the matrix the example is defined by.
+SELF_COMPARISONS = {("true", "nodem")}
+#: The kinds of printed number that training makes; the others are exact computations or times.
+TRAINED_KINDS = ("loss", "iterations", "predicted")
 UNDECIDED = "undecided by rounding"
 
 
@@ -62,6 +69,19 @@ def within(kind: str, ours: Any, note: Any) -> bool | str | None:
     return _agrees(kind, ours, note)
 
 
+def criterion_verdict(readings: Mapping[str, Sequence[str]]) -> str:
+    """A trained number's verdict from the setup search: ``reproduced`` when the stated reading
+    accounts for it over the seeds, :data:`BY_READING` when only another reading does,
+    ``undecided by rounding`` when rounding decides, ``differs`` when none does."""
+    if "stated" in readings["yes"]:
+        return REPRODUCED
+    if readings["yes"]:
+        return BY_READING
+    if readings[UNDECIDED]:
+        return UNDECIDED
+    return DIFFERS
+
+
 def verdict(kind: str, stated_value: Any, matching_value: Any, note: Any) -> str:
     """``reproduced`` (with the stated settings), ``reproduced with matching settings``, ``differs``,
     ``undecided by rounding`` (the tolerance of a trained value straddles the rule) or ``not
@@ -90,10 +110,21 @@ class LedgerRow:
     note: Any
     ours: Any
     matching: Any = None
+    #: for a trained number, the readings of the setup search by verdict (``yes``, ``undecided by
+    #: rounding``, ``no``: :func:`dynform.note.readings.explaining`); with them the verdict is the
+    #: book's one criterion over seeds, without them the tolerance of :data:`TOLERANCES`
+    readings: Mapping[str, Sequence[str]] | None = None
 
     @property
     def verdict(self) -> str:
+        if self.trained and self.readings is not None:
+            return criterion_verdict(self.readings)
         return verdict(self.kind, self.ours, self.matching, self.note)
+
+    @property
+    def trained(self) -> bool:
+        """Whether training makes this number (else it is an exact computation or a time)."""
+        return self.kind in TRAINED_KINDS
 
 
 def _number(x: Any) -> Any:
@@ -116,17 +147,21 @@ def complex_text(z: complex, digits: int = 4) -> str:
 
 def ledger(stated_runs: Mapping[tuple[str, str], RunResult],
            matching_runs: Mapping[str, RunResult] | None = None,
-           note: Mapping[str, Any] | None = None) -> list[LedgerRow]:
+           note: Mapping[str, Any] | None = None,
+           found: Mapping[tuple[str, str, str], Mapping[str, Sequence[str]]] | None = None) -> list[LedgerRow]:
     """Every number the note prints in sections 3.1 and 3.2 beside ours.
 
     ``stated_runs[(example, model)]`` are runs with the note's stated settings (:func:`stated`),
     ``matching_runs[model]`` spiral runs with the settings the book documents as matching
-    (:func:`matching`). ``note`` defaults to :func:`dynform.note.printed.printed`.
+    (:func:`matching`). ``note`` defaults to :func:`dynform.note.printed.printed`. ``found`` holds,
+    by :func:`printed_key`, the setup search's readings by verdict; with it a trained number's
+    verdict is the book's one criterion.
     """
     from .printed import printed
 
     note = printed() if note is None else note
     matching_runs = matching_runs or {}
+    found = found or {}
     rows: list[LedgerRow] = []
     for example, table in (("spiral", "Table 1"), ("center", "Table 2")):
         ref = note[example]
@@ -135,13 +170,14 @@ def ledger(stated_runs: Mapping[tuple[str, str], RunResult],
             m = matching_runs.get(model) if example == "spiral" else None
             printed_row = ref["table"][model]
             rows.append(LedgerRow(example, f"{table} loss", model, "loss", printed_row["loss"], sensitivity.loss(r),
-                                  sensitivity.loss(m) if m else None))
+                                  sensitivity.loss(m) if m else None, found.get((example, model, "loss"))))
             rows.append(LedgerRow(example, f"{table} time", model, "seconds", printed_row["seconds"], r.seconds,
                                   m.seconds if m else None))
             if "iterations" in printed_row:
                 rows.append(LedgerRow(example, f"{table} iterations", model, "iterations",
                                       printed_row["iterations"], sensitivity.iterations(r),
-                                      sensitivity.iterations(m) if m else None))
+                                      sensitivity.iterations(m) if m else None,
+                                      found.get((example, model, "iterations"))))
         for model in MATRIX_MODELS:
             r = stated_runs[(example, model)]
             m = matching_runs.get(model) if example == "spiral" else None
@@ -149,10 +185,14 @@ def ledger(stated_runs: Mapping[tuple[str, str], RunResult],
                 ("predicted", "predicted", sensitivity.matrix(r), sensitivity.matrix(m) if m else None),
                 ("true", "true", r.true_matrix(), m.true_matrix() if m else None),
             ):
+                if (which, model) in SELF_COMPARISONS:
+                    continue
                 printed_matrix = np.asarray(ref["matrices"][model][which], dtype=np.float64)
                 for (i, j), value in np.ndenumerate(printed_matrix):
                     rows.append(LedgerRow(example, f"{which} matrix [{i + 1},{j + 1}]", model, kind, float(value),
-                                          _number(ours[i, j]), None if other is None else _number(other[i, j])))
+                                          _number(ours[i, j]), None if other is None else _number(other[i, j]),
+                                          found.get((example, model, f"matrix[{i + 1},{j + 1}]"))
+                                          if kind == "predicted" else None))
         if "eigenvalues" in ref:
             values, vectors = get_system(example).eigen()
             printed_values = np.asarray(ref["eigenvalues"]["real"]) + 1j * np.asarray(ref["eigenvalues"]["imag"])
@@ -203,26 +243,40 @@ REASONS: dict[tuple[str, str], str] = {
                        f"matrix while the loss is still falling, {_SPIRAL}",
     ("spiral", "node"): "the stated field stays too weak in 1000 steps; no stated-kind setting reaches the note's "
                         f"loss, {_SPIRAL}",
-    ("spiral", "nodem"): "M needs more than 1000 steps to reach entries of size 2, and exact data carry RK4's solver "
+    ("spiral", "nodem"): "from M = 0 the loss slopes toward a second minimum, and exact data carry RK4's solver "
                          f"bias; 5000 steps on RK4 data match, {_SPIRAL}, {_CENTER}",
     ("center", "nn"): f"sensitive to the unstated seed and initialisation, {_CENTER}, {_SEEDS}",
     ("center", "nnm"): "early stopping at 1e-3 freezes B̂ where the loss first crosses it; the printed B̂ and loss "
                        f"do not fit one run, {_CENTER}",
     ("center", "node"): f"random initialisation, {_CENTER}, {_SEEDS}",
-    ("center", "nodem"): f"2000 steps of lr 1e-3 cannot bring M from 0 to entries of size 10, {_CENTER}",
+    ("center", "nodem"): f"from M = 0 the loss slopes toward a second minimum, not toward A, {_CENTER}",
 }
 
 
+#: The references of :data:`REASONS` in the ledger's table: R1, R2, ...
+REFERENCES = {key: f"R{i + 1}" for i, key in enumerate(REASONS)}
+_TIMES, _ROUNDING = "T", "U"
+
+
 def reason(row: LedgerRow) -> str:
-    """The reason column of the ledger: why ``row`` has its verdict."""
+    """The reason column of the ledger: a reference to :func:`reasons_table` (``–`` for none)."""
     v = row.verdict
     if v == NOT_COMPARABLE:
-        return f"wall time of one run on another machine; ours on this machine in {_BENCH}"
+        return _TIMES
     if v == REPRODUCED:
         return "–"
     if v == UNDECIDED:
-        return "rounding alone moves ours across the tolerance, [sensitivity](09_sensitivity.md)"
-    return REASONS[(row.example, row.model)]
+        return _ROUNDING
+    return REFERENCES[(row.example, row.model)]
+
+
+def reasons_table() -> list[list[str]]:
+    """Every reason the ledger refers to, once: reference, row of the tables, why."""
+    rows = [[ref, f"{ex} {model}", REASONS[(ex, model)]] for (ex, model), ref in REFERENCES.items()]
+    rows.append([_ROUNDING, "any trained number",
+                 "rounding alone moves ours across the tolerance, [sensitivity](09_sensitivity.md)"])
+    rows.append([_TIMES, "every time", f"wall time of one run on another machine; ours on this machine in {_BENCH}"])
+    return rows
 
 
 def shown(kind: str, value: Any) -> str:
@@ -242,18 +296,45 @@ def shown(kind: str, value: Any) -> str:
     return report.fmt(value, 6 if kind in ("predicted", "true") else 4)
 
 
-LEDGER_COLUMNS = ["#", "example", "printed number", "model", "note", "ours: stated", "ours: matching", "tolerance",
-                  "verdict", "reason"]
+LEDGER_COLUMNS = ["#", "printed number", "model", "note", "ours: stated", "ours: matching", "verdict", "reason",
+                  "readings that account for it"]
 
 
-def ledger_table(rows: Sequence[LedgerRow]) -> list[list[Any]]:
-    """The rows of the book's ledger table (:data:`LEDGER_COLUMNS`)."""
-    return [[i + 1, r.example, r.quantity, r.model or "–", shown(r.kind, r.note), shown(r.kind, r.ours),
-             shown(r.kind, r.matching), TOLERANCES[r.kind][2], r.verdict, reason(r)] for i, r in enumerate(rows)]
+def printed_key(row: LedgerRow) -> tuple[str, str, str] | None:
+    """The key of ``row`` among :func:`dynform.note.readings.printed_numbers` (``(example, model,
+    quantity)``), or None for a number no training makes (times, true matrices, eigen-pairs)."""
+    if row.kind == "loss":
+        return row.example, row.model, "loss"
+    if row.kind == "iterations":
+        return row.example, row.model, "iterations"
+    if row.kind == "predicted":
+        return row.example, row.model, row.quantity.replace("predicted matrix ", "matrix")
+    return None
+
+
+def ledger_table(rows: Sequence[LedgerRow],
+                 accounted: Mapping[tuple[str, str, str], str] | None = None) -> list[list[Any]]:
+    """The rows of the book's ledger table (:data:`LEDGER_COLUMNS`), numbered as in ``rows``;
+    ``accounted`` gives, by :func:`printed_key`, the readings of the search that account for a
+    trained number."""
+    accounted = accounted or {}
+    return [[i + 1, r.quantity, r.model or "–", shown(r.kind, r.note), shown(r.kind, r.ours),
+             shown(r.kind, r.matching), r.verdict, reason(r), accounted.get(printed_key(r), "–")]
+            for i, r in enumerate(rows)]
+
+
+def summary(rows: Sequence[LedgerRow]) -> list[list[Any]]:
+    """The ledger's counts, trained numbers apart from exact ones and times: ``[group, verdict, count]``."""
+    groups: dict[str, list[str]] = {"trained numbers": [], "exact quantities": [], "times": []}
+    for r in rows:
+        groups["trained numbers" if r.trained else "times" if r.kind == "seconds" else "exact quantities"].append(
+            r.verdict)
+    order = (REPRODUCED, REPRODUCED + " with matching settings", BY_READING, UNDECIDED, DIFFERS, NOT_COMPARABLE)
+    return [[group, v, verdicts.count(v)] for group, verdicts in groups.items() for v in order if v in verdicts]
 
 
 def verdict_counts(rows: Sequence[LedgerRow]) -> dict[str, int]:
     """How many rows have each verdict."""
     verdicts = [r.verdict for r in rows]
-    return {v: verdicts.count(v) for v in (REPRODUCED, REPRODUCED + " with matching settings", DIFFERS, UNDECIDED,
-                                           NOT_COMPARABLE)}
+    return {v: verdicts.count(v) for v in (REPRODUCED, REPRODUCED + " with matching settings", BY_READING, DIFFERS,
+                                           UNDECIDED, NOT_COMPARABLE)}

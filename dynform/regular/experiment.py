@@ -4,8 +4,8 @@ chapters, the CLI and the benchmark all go through it."""
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -18,9 +18,9 @@ from ..precision import DTYPES
 from ..runcache import shared
 from ..solvers import SOLVERS
 from ..systems import LinearSystem, get_system
-from .data import DATA, time_grid, trajectory
-from .models import MATRIX_MODELS, MODELS, TrajectoryModel, build_model
-from .training import TrainResult, train, trajectory_loss
+from .data import DATA, SAMPLES, time_grid, training_set
+from .models import INITS, MATRIX_MODELS, MODEL_SETTINGS, MODELS, TrajectoryModel, build_model
+from .training import LOSSES, TrainResult, train, trajectory_loss
 
 DEVICES = ("cpu", "cuda")
 
@@ -38,11 +38,17 @@ def resolve_device(name: str) -> torch.device:
 
 @dataclass(frozen=True)
 class RunData:
-    """A run's training data in float64: the system, the sample times ``t`` (T,) and the samples (T, n)."""
+    """A run's training data in float64: the system, the sample times ``t`` (T,) and the samples,
+    ``(T, n)`` for one trajectory or ``(B, T, n)`` for ``B`` series (``RunConfig.samples``)."""
 
     system: LinearSystem
     t: np.ndarray
     target: np.ndarray
+
+    @property
+    def initial(self) -> np.ndarray:
+        """The given initial states, ``(n,)`` or ``(B, n)``."""
+        return self.target[..., 0, :]
 
 
 def _system(name: str, spec: str) -> None:
@@ -80,8 +86,14 @@ class RunConfig(check.Settings):
     solver: str = setting("rk4", "the ODE solver of the Neural ODE models", check.one_of(SOLVERS))
     substeps: int = setting(1, "RK4 steps per sample interval", check.positive_int)
     data_mode: str = setting("exact", "how the training samples are made", check.one_of(DATA, "data mode"))
+    samples: str = setting("trajectory", "what the training set is", check.one_of(SAMPLES, "training set"))
+    states: int = setting(8, "random initial states of the random-pairs and random-rollouts sets",
+                          check.positive_int)
+    box: float = setting(2.0, "random initial states are uniform in [-box, box]^n", check.positive)
+    loss: str = setting("norm", "the normalisation of the loss", check.one_of(LOSSES, "loss"))
     hidden: int = setting(50, "hidden width of the MLP models", check.positive_int)
-    init_std: float = setting(0.1, "standard deviation of the initial weights", check.positive)
+    init: str = setting("normal", "initialisation of the MLP models", check.one_of(INITS, "initialisation"))
+    init_std: float = setting(0.1, "standard deviation of the initial weights (init normal)", check.positive)
     device: str = setting("cpu", "cpu or cuda", lambda name, value: resolve_device(value))
     members: int = setting(1, "ensemble size; member k starts from seed + k", check.positive_int)
     dtype: str = setting("float32", "the precision (float32 is the note's, PyTorch's default)",
@@ -95,9 +107,26 @@ class RunConfig(check.Settings):
 
     def check_together(self) -> None:
         check.require("t1", self.t1 > self.t0, f"must be greater than t0={self.t0}, got {self.t1}")
-        entries = (self.points - 1) * len(self.y0)
+        entries = self.predicted_entries
         check.require("data_ulp", self.data_ulp <= entries,
                       f"must be at most {entries} (the predicted entries), got {self.data_ulp}")
+
+    @property
+    def predicted_entries(self) -> int:
+        """How many numbers the training set asks the model to predict."""
+        n = len(self.y0)
+        return {"trajectory": self.points - 1, "pairs": self.points - 1, "random-pairs": self.states,
+                "random-rollouts": self.states * (self.points - 1)}[self.samples] * n
+
+    def canonical(self) -> "RunConfig":
+        """These settings with the ones this run does not read (another model's, the random states'
+        for a set without them) at their defaults: two configs with the same canonical form train
+        the same thing."""
+        spec = MODELS[self.model]
+        unused = [name for name in MODEL_SETTINGS if name not in spec.reads]
+        if not self.samples.startswith("random"):
+            unused += ["states", "box"]
+        return self.with_(**{name: _DEFAULTS[name] for name in unused})
 
     @property
     def torch_dtype(self) -> torch.dtype:
@@ -119,12 +148,16 @@ class RunConfig(check.Settings):
         """The training data these settings describe (validated first)."""
         self.validate()
         system = get_system(self.system)
-        t = time_grid(self.t0, self.t1, self.points)
-        return RunData(system, t, trajectory(system, np.array(self.y0), t, mode=self.data_mode, substeps=self.substeps))
+        t, target = training_set(system, np.array(self.y0), time_grid(self.t0, self.t1, self.points), self.samples,
+                                 self.data_mode, self.substeps, self.states, self.box, self.seed)
+        return RunData(system, t, target)
 
     def run(self, progress: bool = False) -> "RunResult":
         """Generate the data, build the model, train it (:func:`run`)."""
         return run(self, progress)
+
+
+_DEFAULTS = {f.name: f.default for f in fields(RunConfig)}
 
 
 @dataclass
@@ -140,7 +173,7 @@ class RunResult:
     system: LinearSystem
     model: TrajectoryModel
     t: torch.Tensor
-    target: torch.Tensor  #: training trajectory, shape (T, n)
+    target: torch.Tensor  #: training samples, (T, n) or (B, T, n) (:class:`RunData`)
     record: TrainResult
     replicas: TrainResult | None = None  #: final_loss, iterations (rounding, members); history (steps, rounding, members)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -218,7 +251,7 @@ def run(config: RunConfig, progress: bool = False) -> RunResult:
     torch.manual_seed(config.seed)
     seeds = [config.seed + k for k in range(config.members)] * (1 + config.rounding)
     model = build_model(config.model, data.system.dim, config.hidden, seeds, config.init_std,
-                        config.solver, config.substeps).to(device=device, dtype=config.torch_dtype)
+                        config.solver, config.substeps, config.init).to(device=device, dtype=config.torch_dtype)
     if config.init_ulp:
         with torch.no_grad():
             for p in model.parameters():
@@ -227,28 +260,38 @@ def run(config: RunConfig, progress: bool = False) -> RunResult:
     t = torch.as_tensor(data.t, dtype=config.torch_dtype, device=device)
     target = torch.as_tensor(data.target, dtype=config.torch_dtype, device=device)
     if config.data_ulp:
-        entry = target[1:].reshape(-1)[config.data_ulp - 1:config.data_ulp]
-        entry.copy_(_ulp_up(entry))
-    y0 = target[0]
+        index = _predicted_index(target, config.data_ulp - 1)
+        target[index] = _ulp_up(target[index])
+    y0 = target[..., 0, :]
     replicated = _with_replicas(target, config.members, config.rounding)
     record = train(model, y0, t, replicated, config.epochs, config.lr, config.tol, config.optimizer, progress,
-                   shown=config.members)
+                   shown=config.members, loss=config.loss)
     main, replicas = _split(record, config.members, config.rounding)
     return RunResult(config, data.system, model, t, target, main, replicas)
 
 
+def _predicted_index(target: torch.Tensor, entry: int) -> tuple[int, ...]:
+    """Index of predicted entry ``entry`` (0-based, counted over ``target[..., 1:, :]`` in C order) of
+    ``target`` ``(T, n)`` or ``(B, T, n)``."""
+    *batch, T, n = target.shape
+    b, rest = divmod(entry, (T - 1) * n)
+    k, j = divmod(rest, n)
+    return (b, 1 + k, j) if batch else (1 + k, j)
+
+
 def _with_replicas(target: torch.Tensor, members: int, rounding: int) -> torch.Tensor:
-    """``target`` ``(T, n)`` as it is for no replicas, else ``(members * (1 + rounding), 1, T, n)``: the
-    members' copies, then for each replica group ``r = 1..rounding`` copies whose predicted entry
-    ``r`` (counted over ``target[1:]``, cycling) is one ulp larger."""
+    """``target`` ``(T, n)`` or ``(B, T, n)`` as it is for no replicas, else ``(members * (1 + rounding),
+    B, T, n)``: the members' copies, then for each replica group ``r = 1..rounding`` copies whose
+    predicted entry ``r`` (:func:`_predicted_index`, cycling) is one ulp larger."""
     if not rounding:
         return target
-    copies = target.expand(members * (1 + rounding), *target.shape).clone()
-    n = target.shape[-1]
+    series = target if target.dim() == 3 else target.unsqueeze(0)
+    copies = series.expand(members * (1 + rounding), *series.shape).clone()
+    entries = series[:, 1:].numel()
     for r in range(1, rounding + 1):
-        k, j = divmod((r - 1) % target[1:].numel(), n)
-        copies[r * members:(r + 1) * members, 1 + k, j] = _ulp_up(copies[r * members:(r + 1) * members, 1 + k, j])
-    return copies.unsqueeze(1)
+        index = (slice(r * members, (r + 1) * members), *_predicted_index(series, (r - 1) % entries))
+        copies[index] = _ulp_up(copies[index])
+    return copies
 
 
 def _ulp_up(x: torch.Tensor) -> torch.Tensor:
@@ -267,19 +310,30 @@ def _split(record: TrainResult, members: int, rounding: int) -> tuple[TrainResul
                              record.iterations[members:].reshape(shape), record.seconds)
 
 
-def matrix_loss(config: RunConfig, M: np.ndarray) -> float:
-    """The training loss of the matrix model ``config.model`` (``nnm`` or ``nodem``) with its matrix
-    set to ``M`` ``(n, n)``, on the data ``config`` describes (grid, initial state, data mode), in float64."""
+def matrix_objective(config: RunConfig) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The training loss of the matrix model ``config.model`` (``nnm`` or ``nodem``) as a
+    differentiable float64 function of its matrix ``(n, n)``, on the data ``config`` describes
+    (grid, initial state, training set, data mode, loss normalisation)."""
     data = config.data()
     check.require("model", config.model in MATRIX_MODELS,
                   f"must be a matrix model ({', '.join(MATRIX_MODELS)}), got {config.model!r}")
-    M = np.array(M, dtype=np.float64)
     n = data.system.dim
-    check.require("M", M.shape == (n, n) and bool(np.all(np.isfinite(M))), f"must be {n}x{n}, got {M.shape}")
     model = build_model(config.model, n, config.hidden, (config.seed,), config.init_std,
                         config.solver, config.substeps).double()
+    target, t = torch.as_tensor(data.target), torch.as_tensor(data.t)
+
+    def loss(M: torch.Tensor) -> torch.Tensor:
+        check.require("M", tuple(M.shape) == (n, n) and bool(torch.isfinite(M).all()),
+                      f"must be {n}x{n} finite numbers, got shape {tuple(M.shape)}")
+        pred = torch.func.functional_call(model, {"g.M": M[None]}, (target[..., 0, :], t))
+        return trajectory_loss(pred, target, config.loss)[0]
+
+    return loss
+
+
+def matrix_loss(config: RunConfig, M: np.ndarray) -> float:
+    """The training loss of the matrix model ``config.model`` with its matrix set to ``M`` ``(n, n)``
+    (:func:`matrix_objective`), in float64."""
+    objective = matrix_objective(config)
     with torch.no_grad():
-        model.g.M.copy_(torch.as_tensor(M)[None])
-        target = torch.as_tensor(data.target)
-        pred = model(target[0], torch.as_tensor(data.t))
-        return float(trajectory_loss(pred, target)[0])
+        return float(objective(torch.as_tensor(np.array(M, dtype=np.float64))))

@@ -4,9 +4,10 @@ Every parameter has a leading dimension ``K`` (``members``): member ``k`` is an 
 initialised from ``seeds[k]``, and one forward/backward pass serves all members. With ``K = 1`` this is
 the ordinary single model. States have shape ``(K, B, n)``: ``B`` initial states per member.
 
-Initialisation follows Algorithm 1: Linear weights drawn from N(0, 0.01), read as *variance* 0.01,
-i.e. standard deviation ``init_std = 0.1`` (the value torchdiffeq's ``ode_demo`` uses); biases and
-the matrices B and M start at zero.
+Initialisation follows Algorithm 1 (:data:`INITS` ``normal``): Linear weights drawn from N(0, 0.01),
+read as *variance* 0.01, i.e. standard deviation ``init_std = 0.1`` (the value torchdiffeq's
+``ode_demo`` uses); biases and the matrices B and M start at zero, as the note's section 3.1 says.
+``torch`` is PyTorch's ``nn.Linear`` default for the MLPs instead (the matrices still start at zero).
 
 A new model is a builder (here, or in a file of its own) and one line of :data:`MODELS`.
 """
@@ -21,7 +22,7 @@ from torch import nn
 
 from .. import validation as check
 from ..errors import ParameterError
-from ..layers import MLP, Matrix, generators, normal_init
+from ..layers import MLP, Init, Matrix, generators, normal_init, uniform_init
 from ..registry import View
 from ..solvers import ClassicRK4, Solver, resolve, rk4_step_matrix_torch
 from ..systems import LinearSystem
@@ -103,36 +104,49 @@ class NeuralODE(TrajectoryModel):
         return torch.stack(states, dim=-2)
 
 
-Builder = Callable[[int, int, Sequence[int], float, Solver], TrajectoryModel]
+Builder = Callable[[int, int, Sequence[int], Init, Solver], TrajectoryModel]
+
+#: The MLP initialisations, by name: ``init_std -> Init``.
+INITS: dict[str, Callable[[float], Init]] = {
+    "normal": normal_init,
+    "torch": lambda std: uniform_init,
+}
+
+
+#: The run settings that only some models read.
+MODEL_SETTINGS = ("hidden", "init", "init_std", "solver")
+_MLP_SETTINGS = ("hidden", "init", "init_std")
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A registered model: its long name, how to build it, and (matrix models) what its learned
-    matrix approximates, ``approximates(system, dt)``."""
+    """A registered model: its long name, how to build it, (matrix models) what its learned matrix
+    approximates, ``approximates(system, dt)``, and which of :data:`MODEL_SETTINGS` it reads."""
 
     title: str
-    build: Builder  #: ``(dim, hidden, seeds, init_std, solver) -> model``
+    build: Builder  #: ``(dim, hidden, seeds, init, solver) -> model``
     approximates: Callable[[LinearSystem, float], np.ndarray] | None = None
+    reads: tuple[str, ...] = MODEL_SETTINGS
 
 
-def _mlp(dim: int, hidden: int, seeds: Sequence[int], init_std: float) -> MLP:
-    return MLP(dim, hidden, generators(seeds), normal_init(init_std))
+def _mlp(dim: int, hidden: int, seeds: Sequence[int], init: Init) -> MLP:
+    return MLP(dim, hidden, generators(seeds), init)
 
 
 #: Short names used everywhere (CLI, chapters, tables) -> the model.
 MODELS: dict[str, ModelSpec] = {
     "nn": ModelSpec("Neural Network Approximation (MLP step map)",
-                    lambda dim, hidden, seeds, std, solver: StepMap(_mlp(dim, hidden, seeds, std), len(seeds))),
+                    lambda dim, hidden, seeds, init, solver: StepMap(_mlp(dim, hidden, seeds, init), len(seeds)),
+                    reads=_MLP_SETTINGS),
     "nnm": ModelSpec("Neural Network Matrix Approximation (step matrix B)",
-                     lambda dim, hidden, seeds, std, solver: StepMap(Matrix(dim, len(seeds)), len(seeds)),
-                     approximates=lambda system, dt: system.flow_map(dt)),
+                     lambda dim, hidden, seeds, init, solver: StepMap(Matrix(dim, len(seeds)), len(seeds)),
+                     approximates=lambda system, dt: system.flow_map(dt), reads=()),
     "node": ModelSpec("NeuralODE Approximation (MLP field)",
-                      lambda dim, hidden, seeds, std, solver: NeuralODE(_mlp(dim, hidden, seeds, std), len(seeds),
+                      lambda dim, hidden, seeds, init, solver: NeuralODE(_mlp(dim, hidden, seeds, init), len(seeds),
                                                                         solver)),
     "nodem": ModelSpec("NeuralODE Matrix Approximation (linear field M)",
-                       lambda dim, hidden, seeds, std, solver: NeuralODE(Matrix(dim, len(seeds)), len(seeds), solver),
-                       approximates=lambda system, dt: system.A.copy()),
+                       lambda dim, hidden, seeds, init, solver: NeuralODE(Matrix(dim, len(seeds)), len(seeds), solver),
+                       approximates=lambda system, dt: system.A.copy(), reads=("solver",)),
 }
 #: The long names, by short name.
 TITLES = View(MODELS, lambda spec: spec.title)
@@ -141,10 +155,10 @@ MATRIX_MODELS = View(MODELS, lambda spec: spec.approximates, keep=lambda spec: s
 
 
 def build_model(kind: str, dim: int = 2, hidden: int = 50, seeds: Sequence[int] = (0,), init_std: float = 0.1,
-                solver: str | Solver = "rk4", substeps: int = 1) -> TrajectoryModel:
+                solver: str | Solver = "rk4", substeps: int = 1, init: str = "normal") -> TrajectoryModel:
     """Model ``kind`` (a key of :data:`MODELS`) with one member per seed in ``seeds``; ``solver`` is a
-    name of :data:`dynform.solvers.SOLVERS` or a built solver."""
+    name of :data:`dynform.solvers.SOLVERS` or a built solver; ``init`` a key of :data:`INITS`."""
     check.choice("model", kind, MODELS)
-    model = MODELS[kind].build(dim, hidden, seeds, init_std, resolve(solver, substeps))
+    model = MODELS[kind].build(dim, hidden, seeds, INITS[init](init_std), resolve(solver, substeps))
     model.kind = kind
     return model

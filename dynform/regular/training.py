@@ -11,15 +11,31 @@ from ..optim import Algorithm1, make_optimizer
 from .models import TrajectoryModel
 
 
-def trajectory_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """The note's loss ``L = (1/N) sum_i |y_i - yhat_i|^2`` per member.
+#: The normalisations of the note's loss its text allows: ``norm`` is its formula read literally.
+LOSSES: dict[str, str] = {
+    "norm": "squared Euclidean norm, averaged over the predicted points",
+    "mse": "torch.nn.MSELoss: also averaged over the components",
+    "norm-y0": "squared norm, averaged over all points, the given y(0) counted as a sample",
+    "mse-y0": "MSELoss over all points, y(0) counted",
+}
 
-    ``pred`` has shape ``(K, B, T, n)``, ``target`` ``(B, T, n)`` or ``(T, n)``. The norm is Euclidean
-    (summed over the n components); the mean runs over the ``N = T - 1`` predicted samples (the
-    initial state is given, not predicted) and over the ``B`` trajectories. Returns shape ``(K,)``.
+
+def trajectory_loss(pred: torch.Tensor, target: torch.Tensor, loss: str = "norm") -> torch.Tensor:
+    """The note's loss ``L = (1/N) sum_i |y_i - yhat_i|^2`` per member, normalised as ``loss`` (a key
+    of :data:`LOSSES`) says.
+
+    ``pred`` has shape ``(K, B, T, n)``, ``target`` ``(B, T, n)`` or ``(T, n)``. ``norm``: the norm is
+    Euclidean (summed over the n components); the mean runs over the ``N = T - 1`` predicted samples
+    (the initial state is given, not predicted) and over the ``B`` trajectories. ``mse`` also divides
+    by n; ``-y0`` counts the initial state as a sample (its error is zero: N = T). Returns ``(K,)``.
     """
     err = (pred[..., 1:, :] - target[..., 1:, :]).pow(2).sum(-1)
-    return err.flatten(1).mean(1)
+    value = err.flatten(1).mean(1)
+    if loss.startswith("mse"):
+        value = value / pred.shape[-1]
+    if loss.endswith("-y0"):
+        value = value * ((pred.shape[-2] - 1) / pred.shape[-2])
+    return value
 
 
 @dataclass
@@ -43,6 +59,7 @@ def train(
     optimizer: str = "algorithm1",
     progress: bool = False,
     shown: int | None = None,
+    loss: str = "norm",
 ) -> TrainResult:
     """Full-batch training of ``model`` on the trajectory ``target`` sampled at ``t`` from ``y0``.
 
@@ -51,15 +68,15 @@ def train(
     evaluation below ``tol``; ``iterations`` counts the steps it took before that. A NaN or infinite
     loss raises :class:`~dynform.errors.TrainingDiverged` naming the epoch; its message lists the
     losses of the first ``shown`` members (all by default: the others are helpers, such as rounding
-    replicas).
+    replicas). ``loss`` is the normalisation of :func:`trajectory_loss`.
     """
     opt = make_optimizer(optimizer, model.parameters(), lr)
     # Algorithm 1's own update skips torch's per-step optimiser hooks (same arithmetic as opt.step()).
     step = opt.update if isinstance(opt, Algorithm1) else opt.step
     params = [p for p in model.parameters() if p.requires_grad]
-    record = fit(lambda: (trajectory_loss(model(y0, t), target), {}), params, step, epochs, lr, model.members,
+    record = fit(lambda: (trajectory_loss(model(y0, t), target, loss), {}), params, step, epochs, lr, model.members,
                  tol, shown, progress, desc=f"train {model.kind}")
     with torch.no_grad():
-        final = trajectory_loss(model(y0, t), target)
+        final = trajectory_loss(model(y0, t), target, loss)
     check_finite(final, epochs, lr, shown)
     return TrainResult(record.history["loss"], final.cpu().numpy(), record.iterations, record.seconds)

@@ -1,0 +1,113 @@
+"""The search over readings: designs, de-duplication, parallel runs that equal serial ones, the table
+file, and the note's readings with their one criterion."""
+import json
+
+import numpy as np
+import pytest
+
+from dynform import ParameterError
+from dynform.cli import main
+from dynform.note import readings
+from dynform.note.settings import stated
+from dynform.regular import search
+
+FACTORS = {"a": ({}, {"loss": "mse"}, {"loss": "norm-y0"}), "b": ({}, {"optimizer": "torch-rmsprop"})}
+
+
+def test_full_factorial_and_one_at_a_time():
+    full = search.full_factorial(FACTORS)
+    assert len(full) == 6 and full[0] == {} and {"loss": "mse", "optimizer": "torch-rmsprop"} in full
+    ofat = search.one_at_a_time(FACTORS)
+    assert ofat == [{}, {"loss": "mse"}, {"loss": "norm-y0"}, {"optimizer": "torch-rmsprop"}]
+
+
+def test_readings_that_train_the_same_thing_run_once():
+    tasks = search.plan([stated("spiral", "nnm"), stated("spiral", "node")],
+                        [{}, {"solver": "odeint:rk4"}, {"init": "torch"}])
+    runs = search.configs(tasks)
+    assert [(c.model, c.solver, c.init) for c, _ in runs] == [
+        ("nnm", "rk4", "normal"), ("node", "rk4", "normal"), ("node", "odeint:rk4", "normal"),
+        ("node", "rk4", "torch")]
+    assert all(c.members == 16 and c.rounding == 0 for c, _ in runs)
+
+
+def test_parallel_search_equals_serial_and_the_table_round_trips(tmp_path):
+    tasks = search.plan([stated("spiral", "nnm").with_(epochs=30), stated("spiral", "nn").with_(epochs=30)],
+                        [{}, {"loss": "mse"}])
+    serial = search.search(tasks, members=2, jobs=1)
+    parallel = search.search(tasks, members=2, jobs=2)
+    assert [r.label() for r in serial] == ["stated", "loss=mse", "stated", "loss=mse"]
+    for a, b in zip(serial, parallel):
+        assert (a.system, a.model, a.changes, a.loss, a.iterations, a.matrices) == \
+               (b.system, b.model, b.changes, b.loss, b.iterations, b.matrices)
+    assert serial[0].matrices is not None and serial[2].matrices is None
+    search.write(tmp_path / "t.json", serial, "test", design="ofat")
+    meta, back = search.read(tmp_path / "t.json")
+    assert meta["command"] == "test" and meta["design"] == "ofat" and {"date", "machine"} <= set(meta)
+    assert [r.loss for r in back] == [r.loss for r in serial]
+
+
+def test_search_arguments_are_checked():
+    with pytest.raises(ParameterError, match="jobs"):
+        search.search([], jobs=0)
+    with pytest.raises(ParameterError, match="backend"):
+        search.search([], backend="spark")
+    with pytest.raises(ParameterError, match="members"):
+        search.configs([(stated("spiral", "nnm"), {})], members=1)
+    with pytest.raises(ParameterError, match="factors"):
+        readings.factors(["nope"])
+
+
+def test_half_unit_of_printed_text():
+    assert readings.half_unit("0.004210") == pytest.approx(5e-7)
+    assert readings.half_unit("0.00081") == pytest.approx(5e-6)
+    assert readings.half_unit("2.094358205795288e-05") == pytest.approx(5e-21)
+    numbers = readings.printed_numbers()
+    assert len(numbers) == 28  # 8 losses, 4 iteration counts, 16 matrix entries
+    assert {n.text for n in numbers if n.quantity == "matrix[1,2]"} >= {"2.0000", "10.0036"}
+
+
+def _row(values, quantity="loss", model="nn"):
+    v = list(map(float, values))
+    return search.Row("spiral", model, {}, v if quantity == "loss" else [1.0] * len(v), [1] * len(v),
+                      None, 0.0)
+
+
+@pytest.mark.parametrize("values, tol, verdict", [
+    ([1e-3, 3e-3], 0.1, readings.YES),        # 2.339e-3 inside the seed range
+    ([3e-3, 4e-3], 0.1, readings.NO),         # all seeds above, even at their low ends
+    ([2.4e-3, 4e-3], 0.1, readings.UNDECIDED),  # the lowest seed may fall below the printed value
+    ([2.339e-3, 2.339e-3], 1e-6, readings.YES),  # a zero-spread row can pass ...
+    ([2.5e-3, 2.5e-3], 1e-6, readings.NO),       # ... and fail
+])
+def test_the_criterion_passes_fails_or_is_undecided(monkeypatch, values, tol, verdict):
+    monkeypatch.setattr(readings, "member_tolerance", lambda *a: tol)
+    number = next(n for n in readings.printed_numbers() if n.key == ("spiral", "nn", "loss"))
+    assert readings.accounts(number, _row(values)) == verdict
+
+
+def test_pointed_combines_the_factors_that_move_toward_the_printed_loss(monkeypatch):
+    def row(changes, median):
+        return search.Row("spiral", "nn", changes, [median] * 3, [1000] * 3, None, 0.0)
+    rows = [row({}, 1e-2), row({"loss": "mse"}, 5e-3), row({"optimizer": "torch-rmsprop"}, 4e-3),
+            row({"init": "torch"}, 2e-2)]
+    plan = [p for p in readings.pointed(rows) if p[0].model == "nn" and p[0].system == "spiral"]
+    assert plan[0][1] == {"optimizer": "torch-rmsprop", "loss": "mse"}
+
+
+def test_cli_runs_a_small_factorial_in_parallel(tmp_path, capsys):
+    out = tmp_path / "s.json"
+    assert main(["search", "--factors", "loss", "--models", "nnm", "--examples", "spiral", "--members", "2",
+                 "--jobs", "2", "--out", str(out)]) == 0
+    assert "4 readings written" in capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    assert doc["command"].startswith("python -m dynform search") and len(doc["rows"]) == 4
+    losses = {tuple(r["changes"].items()): np.median(r["loss"]) for r in doc["rows"]}
+    # RMSprop ignores the loss's scale but for eps: MSELoss halves the reported loss
+    assert losses[(("loss", "mse"),)] / losses[()] == pytest.approx(0.5, rel=0.02)
+
+
+def test_cli_names_a_bad_search_option(capsys):
+    assert main(["search", "--models", "xyz"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "dynform: error: --models: must be distinct names from nn, nnm, node, nodem, got ['xyz']")
