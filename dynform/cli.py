@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-irregular", dest="irregular", action="store_false", help="leave out the irregular runs")
     r.add_argument("--figures", action="store_true",
                    help="instead, re-execute the chapters under other math kernels and measure each figure's change")
+    r.add_argument("--readings", action="store_true",
+                   help="instead, measure how far rounding moves the runs of the setup search (readings_rounding.json)")
     _add_search(sub)
     return parser
 
@@ -192,6 +194,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .book.sensitivity import measure, measure_figures
 
         try:
+            if args.readings:
+                from .note.readings import measure_rounding
+
+                measure_rounding(args.out, args.jobs, ("python -m dynform " + " ".join(argv)).strip())
+                return 0
             if args.figures:
                 from pathlib import Path
 

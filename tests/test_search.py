@@ -111,3 +111,33 @@ def test_cli_names_a_bad_search_option(capsys):
     assert main(["search", "--models", "xyz"]) == 2
     assert capsys.readouterr().err.strip() == (
         "dynform: error: --models: must be distinct names from nn, nnm, node, nodem, got ['xyz']")
+
+
+def test_matching_plan_tries_neighbouring_epochs_and_checks_them():
+    plan = readings.matching_plan(neighbours=(0.6, 1.0, 1.4))
+    epochs = {(base.model, changes["epochs"]) for base, changes in plan}
+    assert ("nnm", 3000) in epochs and ("nnm", 1800) in epochs and ("nodem", 7000) in epochs
+    assert all(base == stated("spiral", base.model) for base, _ in plan)
+    with pytest.raises(ParameterError, match="^neighbours:"):
+        readings.matching_plan(neighbours=(0.0,))
+
+
+def test_a_measured_row_gets_at_least_safety_times_its_measured_change(monkeypatch):
+    row = search.Row("spiral", "nnm", {"loss": "mse"}, [1e-3] * 2, [1000] * 2, [[[0.4, 0.9], [-0.9, 0.4]]] * 2, 0.0)
+    inherited = readings.member_tolerance("spiral", "nnm", "loss")
+    monkeypatch.setattr(readings, "rounding_measured",
+                        lambda: {"deviations": {readings.row_key(row): {"loss": 10 * inherited}}})
+    assert readings.member_tolerance("spiral", "nnm", "loss", row) == pytest.approx(30 * inherited)
+    assert readings.member_tolerance("spiral", "nnm", "loss") == inherited  # no row: the stated run's
+
+
+def test_measure_rounding_keeps_the_largest_change_per_run(monkeypatch, tmp_path):
+    from dynform.book import sensitivity
+
+    runs = {"reference": {"a": {"loss": [1.0, 2.0], "iterations": [10, 10], "matrices": [[[1.0]], [[2.0]]]}},
+            "all-kernels": {"a": {"loss": [1.1, 2.0], "iterations": [10, 12], "matrices": [[[1.0]], [[2.5]]]}},
+            "data-ulp-1": {"a": {"loss": [1.0, 1.0], "iterations": [10, 10], "matrices": [[[1.2]], [[2.0]]]}}}
+    monkeypatch.setattr(sensitivity, "in_variant", lambda name, call, imports: runs[name])
+    out = readings.measure_rounding(str(tmp_path / "r.json"), jobs=1, command="test")
+    assert out["deviations"]["a"] == {"loss": pytest.approx(0.5), "iterations": 2.0, "matrix[1,1]": pytest.approx(0.5)}
+    readings.rounding_measured.cache_clear()

@@ -224,16 +224,22 @@ def seed_spread(members: int = 16) -> dict[str, dict[str, float]]:
     return out
 
 
-def _run_variant(name: str, irregular: bool) -> dict[str, Any]:
-    variant = VARIANTS[name]
-    env = {**os.environ, **BASE_ENV, **variant.env}
-    code = ("import json, sys; from dynform.book.sensitivity import headline_numbers; h = {}; "
-            f"v = headline_numbers({variant.dtype!r}, {variant.init_ulp}, {variant.data_ulp}, {irregular}, h); "
-            "json.dump({'values': v, 'histories': h}, sys.stdout)")
+def in_variant(name: str, call: str, imports: str) -> Any:
+    """The JSON value of the Python expression ``call`` (after ``imports``), computed in a fresh process
+    with the environment of variant ``name`` (the kernel choice is read when torch starts)."""
+    env = {**os.environ, **BASE_ENV, **VARIANTS[name].env}
+    code = f"import json, sys; {imports}; json.dump({call}, sys.stdout)"
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"variant {name!r} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout)
+
+
+def _run_variant(name: str, irregular: bool) -> dict[str, Any]:
+    v = VARIANTS[name]
+    return in_variant(name, "{'values': v, 'histories': h}",
+                      "from dynform.book.sensitivity import headline_numbers; h = {}; "
+                      f"v = headline_numbers({v.dtype!r}, {v.init_ulp}, {v.data_ulp}, {irregular}, h)")
 
 
 def measure(path: Path | None = None, variants: Sequence[str] = tuple(VARIANTS), irregular: bool = True,

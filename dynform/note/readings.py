@@ -9,8 +9,11 @@ criterion, :data:`CRITERION` its words.
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -49,10 +52,12 @@ ADAPTIVE = {"solver": "odeint:dopri5"}
 
 YES, NO, UNDECIDED = "yes", "no", "undecided by rounding"
 #: The criterion, stated once for every chapter.
-CRITERION = ("a reading accounts for a printed number when the printed value, read as the interval its last "
+CRITERION = (f"a reading accounts for a printed number when the printed value, read as the interval its last "
              "printed digit allows, meets the range of that number over the reading's seeds. Each seed's "
-             "value carries the rounding tolerance measured for its table row (a factor for a loss); where "
-             "the verdict depends on where inside those tolerances the seeds fall, it is 'undecided by rounding'")
+             f"value carries a rounding tolerance (a factor for a loss): {sensitivity.SAFETY:g} times the largest change rounding "
+             "alone made to that run's seeds (other math kernels, one training sample one ulp off), and at least "
+             "the tolerance of its table row's stated run; where the verdict depends on where inside those "
+             "tolerances the seeds fall, it is 'undecided by rounding'")
 
 
 def factors(names: Sequence[str] | None = None, adaptive: bool = False) -> Factors:
@@ -67,12 +72,13 @@ def default_design(adaptive: bool = False) -> list[dict[str, Any]]:
     return one_at_a_time(factors(adaptive=adaptive))
 
 
-def bases(examples: Sequence[str] = EXAMPLES, models: Sequence[str] = TABLE_ROWS, seed: int = 0) -> list[RunConfig]:
+def bases(examples: Sequence[str] = EXAMPLES, models: Sequence[str] = TABLE_ROWS, seed: int = 0,
+          **rounding: int) -> list[RunConfig]:
     """The stated settings of the rows ``models`` of the tables of ``examples``, example outermost;
-    their ensembles start at ``seed``."""
+    their ensembles start at ``seed``; ``rounding`` (``data_ulp``, ``init_ulp``) nudges them."""
     examples = check.choices("examples", examples, EXAMPLES)
     models = check.choices("models", models, TABLE_ROWS)
-    return [stated(example, model).with_(seed=seed) for example in examples for model in models]
+    return [stated(example, model).with_(seed=seed, **rounding) for example in examples for model in models]
 
 
 # --- the printed numbers ------------------------------------------------------------------------
@@ -136,16 +142,26 @@ def values(row: Row, quantity: str) -> np.ndarray:
     return np.asarray(getattr(row, quantity), dtype=np.float64)
 
 
-def member_tolerance(example: str, model: str, quantity: str) -> float:
-    """The rounding tolerance of one seed's ``quantity``, measured for the stated reading's run of
-    its table row (:mod:`dynform.book.sensitivity`): relative for a loss, absolute (at least half a
-    step) for iterations, absolute for a matrix entry."""
+def row_key(row: Row) -> str:
+    """A row's name in the rounding measurement: ``example/model/label``."""
+    return f"{row.system}/{row.model}/{row.label()}"
+
+
+def member_tolerance(example: str, model: str, quantity: str, row: Row | None = None) -> float:
+    """The rounding tolerance of one seed's ``quantity`` (relative for a loss, absolute otherwise):
+    the larger of the one measured for the stated reading's run of its table row
+    (:mod:`dynform.book.sensitivity`; at least half a step for iterations) and :data:`SAFETY` times
+    the largest change of that row's seeds in the committed measurement of the search's own runs
+    (:func:`measure_rounding`), where ``row`` is one of them."""
     name = f"{example}/{model}/{quantity}"
     if quantity == "loss":
-        return sensitivity.relative_tolerance(name)
-    if quantity == "iterations":
-        return max(sensitivity.tolerance(name), 0.5)
-    return sensitivity.tolerance(name)
+        inherited = sensitivity.relative_tolerance(name)
+    elif quantity == "iterations":
+        inherited = max(sensitivity.tolerance(name), 0.5)
+    else:
+        inherited = sensitivity.tolerance(name)
+    own = rounding_measured().get("deviations", {}).get(row_key(row), {}).get(quantity, 0.0) if row else 0.0
+    return max(inherited, sensitivity.SAFETY * own)
 
 
 def accounts(number: Printed, row: Row) -> str:
@@ -155,7 +171,7 @@ def accounts(number: Printed, row: Row) -> str:
     below the printed interval's top and some seed at or above its bottom wherever they fall,
     ``no`` when that holds nowhere."""
     v = values(row, number.quantity)
-    tol = member_tolerance(number.example, number.model, number.quantity)
+    tol = member_tolerance(number.example, number.model, number.quantity, row)
     low, high = (v / (1 + tol), v * (1 + tol)) if number.quantity == "loss" else (v - tol, v + tol)
     top, bottom = number.value + number.half, number.value - number.half
     if (high <= top).any() and (low >= bottom).any():
@@ -190,7 +206,7 @@ def explaining(rows: Sequence[Row], numbers: Sequence[Printed] | None = None) ->
     return out
 
 
-def pointed(rows: Sequence[Row], limit: int = 2, seed: int = 0) -> Plan:
+def pointed(rows: Sequence[Row], limit: int = 2, seed: int = 0, **rounding: int) -> Plan:
     """The combinations the single changes point to: for every table row, the merged changes of its
     single-change readings that bring the seed median of the loss nearer the printed loss than the
     stated reading does (at most the ``limit`` nearest, one per factor), when there are two or more;
@@ -198,7 +214,7 @@ def pointed(rows: Sequence[Row], limit: int = 2, seed: int = 0) -> Plan:
     check.positive_int("limit", limit)
     loss = {(n.example, n.model): n for n in printed_numbers() if n.quantity == "loss"}
     out = []
-    for base in bases(seed=seed):
+    for base in bases(seed=seed, **rounding):
         number = loss[(base.system, base.model)]
         mine = rows_for(rows, base.system, base.model)
         stated_row = next((r for r in mine if not r.changes), None)
@@ -234,25 +250,49 @@ def _factor(changes: Mapping[str, Any]) -> str | None:
 FULL_FACTORIAL = "readings_full.json"
 
 
-def default_search(members: int = 16, seed: int = 0, jobs: int = 1, adaptive: bool = False) -> list[Row]:
+def default_search(members: int = 16, seed: int = 0, jobs: int = 1, adaptive: bool = False,
+                   **rounding: int) -> list[Row]:
     """The book's search: :func:`default_design` for every row of Tables 1 and 2, then the
-    combinations it points to (:func:`pointed`), ``members`` seeds from ``seed`` each."""
+    combinations it points to (:func:`pointed`), ``members`` seeds from ``seed`` each. ``rounding``
+    (``data_ulp``, ``init_ulp``) nudges every run, for :func:`measure_rounding`."""
     from ..regular.search import plan, search
 
-    rows = search(plan(bases(seed=seed), default_design(adaptive)), members, jobs)
-    return rows + search(pointed(rows, seed=seed), members, jobs)
+    rows = search(plan(bases(seed=seed, **rounding), default_design(adaptive)), members, jobs)
+    return rows + search(pointed(rows, seed=seed, **rounding), members, jobs)
+
+
+#: The spiral's matching settings are also tried at these multiples of their number of epochs.
+NEIGHBOURS = (0.6, 1.0, 1.4)
+
+
+def matching_plan(seed: int = 0, neighbours: Sequence[float] = NEIGHBOURS, **rounding: int) -> Plan:
+    """The spiral's matching settings (:data:`dynform.note.settings.SPIRAL_MATCHING`) as changes from
+    the stated settings, at ``neighbours`` times their number of epochs (rounded to 100)."""
+    from .settings import SPIRAL_MATCHING
+
+    check.require("neighbours", len(neighbours) > 0 and all(check.is_number(f) and f > 0 for f in neighbours),
+                  f"must be positive numbers, got {list(neighbours)!r}")
+    out = []
+    for model, changes in SPIRAL_MATCHING.items():
+        if not changes:
+            continue
+        base = stated("spiral", model).with_(seed=seed, **rounding)
+        epochs = base.with_(**changes).epochs
+        for e in sorted({max(100, round(epochs * f / 100) * 100) for f in neighbours}):
+            out.append((base, {**changes, "epochs": e}))
+    return out
 
 
 def median(row: Row, quantity: str = "loss"):
-    """The seed median of ``quantity``, with the rounding tolerance of its table row's seed median (a
-    loss, iterations) or of its single run (a matrix entry)."""
+    """The seed median of ``quantity``, with the tolerance of one seed (:func:`member_tolerance`): if
+    every seed moves by at most that much, so does the median."""
+    from ..book.checks import Measured
+
     value = float(np.median(values(row, quantity)))
-    example = row.system
-    if quantity == "loss":
-        return sensitivity.trained(value, f"seeds/{example}/{row.model}/median")
-    if quantity == "iterations":
-        return sensitivity.trained(value, f"seeds/{example}/{row.model}/iterations-median", relative=False)
-    return sensitivity.trained(value, f"{example}/{row.model}/{quantity}", relative=False)
+    tol = member_tolerance(row.system, row.model, quantity, row)
+    absolute = tol * abs(value) if quantity == "loss" else tol
+    floor = sensitivity.computed(value).tol
+    return Measured(value, max(absolute, floor))
 
 
 def median_loss(row: Row):
@@ -295,3 +335,68 @@ def stored_factorial() -> tuple[dict[str, Any], list[Row]] | None:
 
     path = resources.files(__package__).joinpath(FULL_FACTORIAL)
     return read(path) if path.is_file() else None
+
+
+# --- how far rounding moves the search's own runs -------------------------------------------------
+
+#: The committed measurement of :func:`measure_rounding` (package data).
+ROUNDING_FILE = "readings_rounding.json"
+#: The rounding variants it runs (names of :data:`dynform.book.sensitivity.VARIANTS`).
+ROUNDING_VARIANTS = ("reference", "all-kernels", "data-ulp-1")
+
+
+def rounding_values(members: int = 16, seed: int = 0, data_ulp: int = 0) -> dict[str, dict[str, Any]]:
+    """Every run of the book's search (:func:`default_search`, :func:`matching_plan`) in this process:
+    ``row_key -> {"loss", "iterations", "matrices"}``."""
+    from ..regular.search import search
+
+    rounding = {"data_ulp": data_ulp} if data_ulp else {}
+    rows = default_search(members, seed, **rounding) + search(matching_plan(seed, **rounding), members)
+    return {row_key(r): {"loss": r.loss, "iterations": r.iterations, "matrices": r.matrices} for r in rows}
+
+
+def measure_rounding(path: str | None = None, jobs: int = 2, command: str = "") -> dict[str, Any]:
+    """Run the book's search under each of :data:`ROUNDING_VARIANTS` in its own process and keep, for
+    every run, the largest change of a seed's loss (relative), iterations and matrix entries from
+    the reference: ``deviations[row_key][quantity]``."""
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    from ..book.sensitivity import VARIANTS, in_variant
+    from ..provenance import stamp
+
+    def one(name: str) -> dict[str, Any]:
+        ulp = VARIANTS[name].data_ulp
+        return in_variant(name, f"rounding_values(data_ulp={ulp})", "from dynform.note.readings import rounding_values")
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        done = dict(zip(ROUNDING_VARIANTS, pool.map(one, ROUNDING_VARIANTS)))
+    ref = done["reference"]
+    deviations: dict[str, dict[str, float]] = {}
+    for key, base in ref.items():
+        out = deviations.setdefault(key, {"loss": 0.0, "iterations": 0.0})
+        for name in ROUNDING_VARIANTS[1:]:
+            other = done[name].get(key)
+            if other is None:  # a combination the nudged run did not point to
+                continue
+            b, o = np.asarray(base["loss"]), np.asarray(other["loss"])
+            out["loss"] = max(out["loss"], float(np.max(np.abs(o - b) / np.maximum(np.abs(b), 1e-300))))
+            out["iterations"] = max(out["iterations"], float(np.max(np.abs(np.subtract(other["iterations"],
+                                                                                       base["iterations"])))))
+            if base["matrices"] is not None:
+                diff = np.abs(np.asarray(other["matrices"]) - np.asarray(base["matrices"])).max(axis=0)
+                for (i, j), d in np.ndenumerate(diff):
+                    q = f"matrix[{i + 1},{j + 1}]"
+                    out[q] = max(out.get(q, 0.0), float(d))
+    result = {"provenance": stamp(command), "variants": list(ROUNDING_VARIANTS), "deviations": deviations}
+    target = Path(path) if path else Path(str(resources.files(__package__).joinpath(ROUNDING_FILE)))
+    target.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+    rounding_measured.cache_clear()
+    return result
+
+
+@lru_cache(maxsize=1)
+def rounding_measured() -> dict[str, Any]:
+    """The committed :func:`measure_rounding` (empty where none is committed)."""
+    path = resources.files(__package__).joinpath(ROUNDING_FILE)
+    return json.loads(path.read_text()) if path.is_file() else {}
