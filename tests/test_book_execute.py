@@ -14,6 +14,7 @@ def test_chapters_that_read_others_wait_for_them():
     for name in ("08_benchmark", "execution"):  # they report the others' times: after all of them
         assert order[name] == independent
     assert order["04_irregular"] == set()
+    assert [n for n, _ in schedule(names)][:2] == ["10_readings", "04_irregular"]  # the longest start first
 
 
 def test_every_toc_chapter_with_code_is_executed():

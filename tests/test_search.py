@@ -141,3 +141,17 @@ def test_measure_rounding_keeps_the_largest_change_per_run(monkeypatch, tmp_path
     out = readings.measure_rounding(str(tmp_path / "r.json"), jobs=1, command="test")
     assert out["deviations"]["a"] == {"loss": pytest.approx(0.5), "iterations": 2.0, "matrix[1,1]": pytest.approx(0.5)}
     readings.rounding_measured.cache_clear()
+
+
+def test_verdicts_use_the_committed_reference_within_tolerance(monkeypatch):
+    row = search.Row("spiral", "nn", {}, [1.0e-3, 2.0e-3], [1000] * 2, None, 0.0)
+    ref = {"loss": [1.05e-3, 2.0e-3], "iterations": [1000] * 2, "matrices": None}
+    monkeypatch.setattr(readings, "rounding_measured", lambda: {"seed": 0, "reference": {readings.row_key(row): ref},
+                                                                "deviations": {}})
+    monkeypatch.setattr(readings, "member_tolerance", lambda *a: 0.1)
+    np.testing.assert_array_equal(readings.judged(row, "loss"), ref["loss"])  # the reference's values
+    other_seed = search.Row("spiral", "nn", {}, row.loss, row.iterations, None, 0.0, seed=5)
+    np.testing.assert_array_equal(readings.judged(other_seed, "loss"), row.loss)  # not measured: its own
+    far = search.Row("spiral", "nn", {}, [2.0e-3, 2.0e-3], [1000] * 2, None, 0.0)
+    with pytest.raises(AssertionError, match="moved beyond their measured rounding tolerance"):
+        readings.judged(far, "loss")

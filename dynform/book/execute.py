@@ -46,6 +46,8 @@ AFTER: dict[str, tuple[str, ...]] = {
     "08_benchmark": ("*",),
     "execution": ("*",),
 }
+#: The longest chapters, started first so that the shorter ones fill the other cores around them.
+FIRST = ("10_readings", "04_irregular")
 
 
 def toc_chapters(root: Path = Path(".")) -> list[Path]:
@@ -63,8 +65,11 @@ def toc_chapters(root: Path = Path(".")) -> list[Path]:
     return out
 
 
-def schedule(names: Sequence[str], after: dict[str, tuple[str, ...]] = AFTER) -> list[tuple[str, set[str]]]:
-    """Each name with the names it waits for (only those present), in the order given."""
+def schedule(names: Sequence[str], after: dict[str, tuple[str, ...]] = AFTER,
+             first: Sequence[str] = FIRST) -> list[tuple[str, set[str]]]:
+    """Each name with the names it waits for (only those present), ``first`` ones first, the others
+    in the order given."""
+    names = [n for n in first if n in names] + [n for n in names if n not in first]
     present = set(names)
     everyone = {n for n in names if "*" not in after.get(n, ())}  # what "*" waits for
     out = []

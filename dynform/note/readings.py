@@ -164,13 +164,34 @@ def member_tolerance(example: str, model: str, quantity: str, row: Row | None = 
     return max(inherited, sensitivity.SAFETY * own)
 
 
+def judged(row: Row, quantity: str) -> np.ndarray:
+    """The seeds' values of ``quantity`` that verdicts use, (members,).
+
+    For a run of the committed rounding measurement (same reading, first seed and number of seeds)
+    these are the measurement's reference values, so that every machine reaches the same verdict;
+    this run's own values must then lie within their rounding tolerance of them, or the run stops
+    with a message naming the run. For any other run, its own values."""
+    mine = values(row, quantity)
+    ref = rounding_measured().get("reference", {}).get(row_key(row))
+    if ref is None or row.seed != rounding_measured().get("seed", 0) or len(ref["loss"]) != len(mine):
+        return mine
+    theirs = values(Row(row.system, row.model, row.changes, ref["loss"], ref["iterations"], ref["matrices"], 0.0),
+                    quantity)
+    tol = member_tolerance(row.system, row.model, quantity, row)
+    allowed = tol * np.abs(theirs) if quantity == "loss" else np.full_like(theirs, tol)
+    if not np.all(np.abs(mine - theirs) <= allowed + 1e-300):
+        raise AssertionError(f"{row_key(row)} {quantity}: this run's seeds moved beyond their measured rounding "
+                             f"tolerance from the committed reference; re-run `python -m dynform sensitivity --readings`")
+    return theirs
+
+
 def accounts(number: Printed, row: Row) -> str:
     """:data:`YES`, :data:`NO` or :data:`UNDECIDED` by :data:`CRITERION`: does ``row`` account for
-    ``number``? Each seed's value may lie anywhere within its rounding tolerance
+    ``number``? Each seed's value (:func:`judged`) may lie anywhere within its rounding tolerance
     (:func:`member_tolerance`; a factor ``1 + tol`` for a loss): ``yes`` when some seed lies at or
     below the printed interval's top and some seed at or above its bottom wherever they fall,
     ``no`` when that holds nowhere."""
-    v = values(row, number.quantity)
+    v = judged(row, number.quantity)
     tol = member_tolerance(number.example, number.model, number.quantity, row)
     low, high = (v / (1 + tol), v * (1 + tol)) if number.quantity == "loss" else (v - tol, v + tol)
     top, bottom = number.value + number.half, number.value - number.half
@@ -358,7 +379,8 @@ def rounding_values(members: int = 16, seed: int = 0, data_ulp: int = 0) -> dict
 def measure_rounding(path: str | None = None, jobs: int = 2, command: str = "") -> dict[str, Any]:
     """Run the book's search under each of :data:`ROUNDING_VARIANTS` in its own process and keep, for
     every run, the largest change of a seed's loss (relative), iterations and matrix entries from
-    the reference: ``deviations[row_key][quantity]``."""
+    the reference (``deviations[row_key][quantity]``), and the reference values themselves, which
+    the verdicts use (:func:`judged`)."""
     from concurrent.futures import ThreadPoolExecutor
     from pathlib import Path
 
@@ -388,7 +410,8 @@ def measure_rounding(path: str | None = None, jobs: int = 2, command: str = "") 
                 for (i, j), d in np.ndenumerate(diff):
                     q = f"matrix[{i + 1},{j + 1}]"
                     out[q] = max(out.get(q, 0.0), float(d))
-    result = {"provenance": stamp(command), "variants": list(ROUNDING_VARIANTS), "deviations": deviations}
+    result = {"provenance": stamp(command), "variants": list(ROUNDING_VARIANTS), "seed": 0, "deviations": deviations,
+              "reference": ref}
     target = Path(path) if path else Path(str(resources.files(__package__).joinpath(ROUNDING_FILE)))
     target.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
     rounding_measured.cache_clear()

@@ -94,6 +94,7 @@ class Row:
     iterations: list[int]  #: optimiser steps per seed, (members,)
     matrices: list | None  #: learned matrix per seed, (members, n, n), matrix models only
     seconds: float  #: wall time of the ensemble's training
+    seed: int = 0  #: the first seed; the others follow it
 
     def summary(self, quantity: str = "loss") -> dict[str, float]:
         """Median, range and quartiles of ``loss`` or ``iterations`` over the seeds."""
@@ -114,7 +115,7 @@ def row_of(result: RunResult, base: RunConfig | None = None) -> Row:
     changes = {k: v for k, v in mine.items() if v != theirs[k] and k not in ("members", "rounding")}
     return Row(config.system, config.model, changes, result.record.final_loss.astype(float).tolist(),
                result.record.iterations.astype(int).tolist(),
-               result.matrices().tolist() if config.model in MATRIX_MODELS else None, result.seconds)
+               result.matrices().tolist() if config.model in MATRIX_MODELS else None, result.seconds, config.seed)
 
 
 def train_row(config: RunConfig, base: RunConfig) -> Row:
