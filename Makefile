@@ -28,7 +28,7 @@ env: $(STAMP)
 book: $(STAMP)
 	rm -rf _build/html _build/.doctrees _build/jupyter_execute _build/screenshots \
 	  _build/executed _build/.jupyter_cache _build/runs
-	DYNFORM_RUN_CACHE=_build/runs $(BIN)/python -m dynform.book.execute --jobs $(JOBS)
+	DYNFORM_RUN_CACHE=$(CURDIR)/_build/runs $(BIN)/python -m dynform.book.execute --jobs $(JOBS)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 # Debian's Chromium for the browser test (tests/test_browser.py); nothing is downloaded by the tests.
