@@ -155,6 +155,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
 def _search(args: argparse.Namespace, command: str) -> int:
     """Train the design the options describe, write its table and print one line per reading."""
     from .note import readings
+    from .note.seeds import spread
     from .regular import search
 
     names = args.factors.split(",")
@@ -164,7 +165,7 @@ def _search(args: argparse.Namespace, command: str) -> int:
     rows = search.search(tasks, args.members, args.jobs, args.backend, progress=sys.stderr.isatty())
     search.write(args.out, rows, command, design=args.design, factors=names, members=args.members)
     for row in rows:
-        s = row.summary()
+        s = spread(row.loss)
         print(f"{row.system:>7} {row.model:>6}  median {s['median']:.4g}  range [{s['min']:.4g}, {s['max']:.4g}]  "
               f"{row.label()}")
     print(f"{len(rows)} readings written to {args.out}")

@@ -21,7 +21,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-import numpy as np
 from tqdm import tqdm
 
 from .. import validation as check
@@ -95,12 +94,6 @@ class Row:
     matrices: list | None  #: learned matrix per seed, (members, n, n), matrix models only
     seconds: float  #: wall time of the ensemble's training
     seed: int = 0  #: the first seed; the others follow it
-
-    def summary(self, quantity: str = "loss") -> dict[str, float]:
-        """Median, range and quartiles of ``loss`` or ``iterations`` over the seeds."""
-        from ..note.seeds import spread
-
-        return spread(np.asarray(getattr(self, quantity), dtype=np.float64))
 
     def label(self) -> str:
         """The changes as ``setting=value`` words (``stated`` for none)."""
