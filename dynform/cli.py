@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-irregular", dest="irregular", action="store_false", help="leave out the irregular runs")
     r.add_argument("--figures", action="store_true",
                    help="instead, re-execute the chapters under other math kernels and measure each figure's change")
+    r.add_argument("--chapters", default=None,
+                   help="with --figures: comma-separated chapter names (e.g. 02_spiral); default: every chapter")
     r.add_argument("--readings", action="store_true",
                    help="instead, measure how far rounding moves the runs of the setup search (readings_rounding.json)")
     _add_search(sub)
@@ -203,7 +205,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.figures:
                 from pathlib import Path
 
-                found = measure_figures(sorted(Path("chapters").glob("[0-9][0-9]_*.md")), jobs=args.jobs)
+                chapters = sorted(Path("chapters").glob("[0-9][0-9]_*.md"))
+                if args.chapters:
+                    wanted = set(args.chapters.split(","))
+                    unknown = wanted - {md.stem for md in chapters}
+                    if unknown:
+                        raise ParameterError(f"chapters: no chapter {', '.join(sorted(unknown))} in chapters/")
+                    chapters = [md for md in chapters if md.stem in wanted]
+                found = measure_figures(chapters, jobs=args.jobs)
                 print(json.dumps(found, indent=1))
                 return 0
             measure(args.out, tuple(args.variants.split(",")), args.irregular, args.jobs,

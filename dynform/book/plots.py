@@ -123,15 +123,25 @@ def check_annotations_inside(fig: Figure) -> None:
 
 
 def step_relationship(s: np.ndarray, true_next: np.ndarray, predictions: Mapping[str, np.ndarray],
-                      labels: Mapping[str, str], xlabel: str = "$y_1(0)$") -> Figure:
-    """Each component of y(dt) against the initial value: truth (line) and model predictions (dashed)."""
-    fig, axes = _figure(true_next.shape[1])
+                      labels: Mapping[str, str], models: Mapping[str, str] | None = None,
+                      xlabel: str = "$y_1(0)$") -> Figure:
+    """Each component of y(dt) against the initial value: truth (line) and predictions (dashed).
+
+    ``predictions[key]`` is (len(s), 2); ``models[key]`` names the model whose colour the line takes
+    (default: ``key`` itself). A second line of one model is dotted, so that two runs of one model
+    (stated settings and another setting) stay apart. The legend sits below the panels."""
+    models = models or {key: key for key in predictions}
+    fig, axes = _figure(true_next.shape[1], figsize=(7.0, 3.6))
     for i, ax in enumerate(axes):
         ax.plot(s, true_next[:, i], color=COLORS["true"], label="true")
+        seen: set[str] = set()
         for key, pred in predictions.items():
-            ax.plot(s, pred[:, i], "--", color=COLORS[key], label=labels[key])
+            ls = ":" if models[key] in seen else "--"
+            seen.add(models[key])
+            ax.plot(s, pred[:, i], ls, color=COLORS[models[key]], lw=1.8, label=labels[key])
         ax.set(xlabel=xlabel, ylabel=rf"$y_{i + 1}(\Delta t)$")
-    axes[0].legend()
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=2, fontsize=8)
     return fig
 
 

@@ -551,7 +551,8 @@ def figure_rms(stored: Path, fresh: Path) -> dict[str, float]:
 
 def measure_figures(chapters: Sequence[Path], variant: str = "all-kernels", jobs: int = 2) -> dict[str, float]:
     """Execute each chapter's stored notebook again under ``variant``'s environment and record, per
-    glued figure, the RMS difference from the stored one; merged into the committed measurement."""
+    glued figure, the RMS difference from the stored one; merged into the committed measurement (the
+    figures of chapters not given keep their recorded values)."""
     from concurrent.futures import ThreadPoolExecutor
 
     env = {**os.environ, **BASE_ENV, **VARIANTS[variant].env}
@@ -572,7 +573,10 @@ def measure_figures(chapters: Sequence[Path], variant: str = "all-kernels", jobs
             found.update(part)
     path = Path(str(resources.files(__package__).joinpath(DATA_FILE)))
     data = json.loads(path.read_text())
-    data["figures"] = {"variant": variant, "rms": found}
+    previous = data.get("figures", {})
+    if previous.get("variant", variant) != variant:
+        previous = {}
+    data["figures"] = {"variant": variant, "rms": {**previous.get("rms", {}), **found}}
     path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     measured.cache_clear()
     return found
