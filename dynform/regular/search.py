@@ -25,8 +25,9 @@ from tqdm import tqdm
 
 from .. import validation as check
 from ..provenance import stamp
-from .experiment import RunConfig, RunResult, run
+from .experiment import RunConfig, RunResult
 from .models import MATRIX_MODELS
+from .packing import packs, run_pack
 
 #: factor name -> levels; a level is a dict of setting changes, the first is the base's reading.
 Factors = Mapping[str, Sequence[Mapping[str, Any]]]
@@ -111,16 +112,21 @@ def row_of(result: RunResult, base: RunConfig | None = None) -> Row:
                result.matrices().tolist() if config.model in MATRIX_MODELS else None, result.seconds, config.seed)
 
 
-def train_row(config: RunConfig, base: RunConfig) -> Row:
-    """Train ``config`` (an ensemble) and summarise it as a :class:`Row` of changes from ``base``."""
-    return row_of(run(config), base)
+def train_rows(runs: Sequence[tuple[RunConfig, RunConfig]]) -> list[Row]:
+    """Train the configs of ``runs`` (``(config, base)`` pairs of one pack,
+    :func:`dynform.regular.packing.packs`) as one ensemble and summarise each as a :class:`Row` of
+    changes from its base."""
+    results = run_pack(tuple(config for config, _ in runs))
+    return [row_of(result, base) for result, (_, base) in zip(results, runs)]
 
 
 def search(tasks: Plan, members: int = 16, jobs: int = 1, backend: str = "loky",
            progress: bool = False) -> list[Row]:
     """Train the readings of ``tasks`` (:func:`plan`, :func:`configs`) on ``jobs`` workers of the
     joblib ``backend`` (:data:`BACKENDS`); one :class:`Row` per distinct run, in the order of
-    ``tasks``. ``progress`` shows a bar as runs finish."""
+    ``tasks``. Readings that differ only in settings a member carries alone are trained as one
+    ensemble (:mod:`dynform.regular.packing`; the numbers are those of separate runs), the packs
+    with the most member-steps first. ``progress`` shows a bar as packs finish."""
     import joblib
 
     check.choice("backend", backend, BACKENDS)
@@ -133,9 +139,16 @@ def search(tasks: Plan, members: int = 16, jobs: int = 1, backend: str = "loky",
     elif backend == "ray":
         from ray.util.joblib import register_ray
         register_ray()
+    # the most member-steps first, so that the short packs fill the workers at the end
+    groups = sorted(packs([config for config, _ in runs]),
+                    key=lambda group: sum(runs[i][0].members * runs[i][0].epochs for i in group), reverse=True)
     with joblib.parallel_config(backend=backend, n_jobs=jobs):
-        results = joblib.Parallel(return_as="generator")(joblib.delayed(train_row)(c, b) for c, b in runs)
-        return list(tqdm(results, total=len(runs), disable=not progress, desc="readings"))
+        results = joblib.Parallel(return_as="generator")(joblib.delayed(train_rows)([runs[i] for i in group])
+                                                         for group in groups)
+        rows: dict[int, Row] = {}
+        for group, done in zip(groups, tqdm(results, total=len(groups), disable=not progress, desc="readings")):
+            rows.update(zip(group, done))
+    return [rows[i] for i in range(len(runs))]
 
 
 def write(path: str | Path, rows: Sequence[Row], command: str, **meta: Any) -> None:

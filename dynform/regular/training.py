@@ -1,7 +1,9 @@
 """Training of the regular-time models: the note's loss and Algorithm 1 through the shared loop."""
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -20,21 +22,36 @@ LOSSES: dict[str, str] = {
 }
 
 
-def trajectory_loss(pred: torch.Tensor, target: torch.Tensor, loss: str = "norm") -> torch.Tensor:
+def trajectory_loss(pred: torch.Tensor, target: torch.Tensor, loss: str | Sequence[str] = "norm") -> torch.Tensor:
     """The note's loss ``L = (1/N) sum_i |y_i - yhat_i|^2`` per member, normalised as ``loss`` (a key
-    of :data:`LOSSES`) says.
+    of :data:`LOSSES`, or one key per member) says.
 
-    ``pred`` has shape ``(K, B, T, n)``, ``target`` ``(B, T, n)`` or ``(T, n)``. ``norm``: the norm is
-    Euclidean (summed over the n components); the mean runs over the ``N = T - 1`` predicted samples
-    (the initial state is given, not predicted) and over the ``B`` trajectories. ``mse`` also divides
-    by n; ``-y0`` counts the initial state as a sample (its error is zero: N = T). Returns ``(K,)``.
+    ``pred`` has shape ``(K, B, T, n)``, ``target`` ``(K, B, T, n)``, ``(B, T, n)`` or ``(T, n)``.
+    ``norm``: the norm is Euclidean (summed over the n components); the mean runs over the
+    ``N = T - 1`` predicted samples (the initial state is given, not predicted) and over the ``B``
+    trajectories. ``mse`` also divides by n; ``-y0`` counts the initial state as a sample (its error is
+    zero: N = T). Returns ``(K,)``; a member's value does not depend on the other members.
     """
     err = (pred[..., 1:, :] - target[..., 1:, :]).pow(2).sum(-1)
     value = err.flatten(1).mean(1)
+    if isinstance(loss, str):
+        return _normalised(value, loss, *pred.shape[-2:])
+    # consecutive members with one normalisation are normalised together, as in a run of their own
+    parts, start = [], 0
+    for name, group in itertools.groupby(loss):
+        stop = start + len(list(group))
+        parts.append(_normalised(value[start:stop], name, *pred.shape[-2:]))
+        start = stop
+    return torch.cat(parts)
+
+
+def _normalised(value: torch.Tensor, loss: str, points: int, dim: int) -> torch.Tensor:
+    """The mean squared norm ``value`` (K,) normalised as ``loss`` says, for ``points`` samples of
+    ``dim`` components."""
     if loss.startswith("mse"):
-        value = value / pred.shape[-1]
+        value = value / dim
     if loss.endswith("-y0"):
-        value = value * ((pred.shape[-2] - 1) / pred.shape[-2])
+        value = value * ((points - 1) / points)
     return value
 
 
@@ -59,7 +76,7 @@ def train(
     optimizer: str = "algorithm1",
     progress: bool = False,
     shown: int | None = None,
-    loss: str = "norm",
+    loss: str | Sequence[str] = "norm",
 ) -> TrainResult:
     """Full-batch training of ``model`` on the trajectory ``target`` sampled at ``t`` from ``y0``.
 
@@ -68,7 +85,7 @@ def train(
     evaluation below ``tol``; ``iterations`` counts the steps it took before that. A NaN or infinite
     loss raises :class:`~dynform.errors.TrainingDiverged` naming the epoch; its message lists the
     losses of the first ``shown`` members (all by default: the others are helpers, such as rounding
-    replicas). ``loss`` is the normalisation of :func:`trajectory_loss`.
+    replicas). ``loss`` is the normalisation of :func:`trajectory_loss` (one, or one per member).
     """
     opt = make_optimizer(optimizer, model.parameters(), lr)
     # Algorithm 1's own update skips torch's per-step optimiser hooks (same arithmetic as opt.step()).
