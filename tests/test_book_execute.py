@@ -37,3 +37,22 @@ def test_a_failing_cell_stops_the_execution_naming_the_chapter(tmp_path, monkeyp
     assert set(times) == {"good"} and (tmp_path / "_build/executed/good.ipynb").is_file()
     with pytest.raises(SystemExit, match=r"chapter bad failed(.|\n)*lr: bad"):
         execute([good, bad], jobs=2)
+
+
+def test_kernels_started_at_once_do_not_collide(tmp_path, monkeypatch):
+    import nbformat
+
+    from dynform.book.execute import execute
+
+    header = (ROOT / "chapters" / "execution.md").read_text().split("---\n")[1]
+    pages = []
+    for k in range(4):
+        page = tmp_path / f"page{k}.md"
+        page.write_text(f"---\n{header}---\n\n# Page {k}\n\n```{{code-cell}} ipython3\nprint({k} * 2)\n```\n")
+        pages.append(page)
+    monkeypatch.chdir(tmp_path)
+    assert set(execute(pages, jobs=4)) == {f"page{k}" for k in range(4)}
+    for k in range(4):
+        nb = nbformat.read(tmp_path / f"_build/executed/page{k}.ipynb", as_version=4)
+        assert nb.cells[-1].outputs[0]["text"] == f"{k * 2}\n"
+    assert not list(Path(tmp_path).glob("**/kernel-*"))  # the sockets went with their kernels

@@ -82,20 +82,31 @@ def schedule(names: Sequence[str], after: dict[str, tuple[str, ...]] = AFTER,
 
 def _execute(path: str, timeout: int) -> tuple[str, float, str | None]:
     """Execute one chapter in a fresh kernel, with the chapter's folder as working directory; returns
-    the executed notebook (JSON), its wall time and, if a cell failed, the error."""
+    the executed notebook (JSON), its wall time and, if a cell failed, the error.
+
+    The kernel talks over Unix sockets in a folder of its own (``transport="ipc"``), not TCP: kernels
+    started at once on TCP pick free ports independently and can collide ("Address already in use")."""
+    import tempfile
+
     import jupytext
     import nbformat
+    from jupyter_client import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     nb = jupytext.read(path)
     start = time.perf_counter()
     error = None
-    try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                       resources={"metadata": {"path": str(Path(path).parent)}}).execute()
-    except CellExecutionError as err:
-        error = str(err)
+    with tempfile.TemporaryDirectory(prefix="dynform-kernel-") as sockets:
+        km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
+        try:
+            NotebookClient(nb, km=km, timeout=timeout, record_timing=False,
+                           resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+        except CellExecutionError as err:
+            error = str(err)
+        finally:  # a kernel manager handed in is not shut down by the client
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
     return nbformat.writes(nb), time.perf_counter() - start, error
 
 
