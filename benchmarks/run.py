@@ -1,8 +1,10 @@
 """Benchmark: the four models of the note, 1000 epochs on the spiral's stated settings, trained
 
 (a) the way torchdiffeq's ``ode_demo`` trains (``benchmarks/baseline.py``), one model at a time;
-(b) by dynform, one model (``RunConfig(members=1)``);
-(c) by dynform, an ensemble of 32 members in one batched run, reported per member;
+(b) by dynform, one model (``RunConfig(members=1)``), with each engine of
+    ``dynform.regular.backprop.ENGINES``: autograd (the book's reference) and numpy (hand-written
+    backpropagation);
+(c) by dynform, an ensemble of 32 members in one batched run, reported per member, with each engine;
 (d) by the JIT peer (``benchmarks/jax_peer.py``: JAX, the training loop compiled with ``jit`` and
     ``lax.scan``, ensembles with ``vmap``), single and per member, when JAX is installed
     (``.venv/bin/pip install -r benchmarks/requirements-jax.txt -c requirements.txt``); its compile
@@ -64,24 +66,31 @@ def machine() -> dict:
 
 
 def bench_model(key: str, epochs: int, members: int, repeats: int) -> dict:
-    """Time baseline, single model and ensemble for model ``key``; fastest of ``repeats`` runs each."""
+    """Time baseline, single model and ensemble (each engine) for model ``key``; fastest of
+    ``repeats`` runs each. The autograd rows keep their old names (``single_s``, ...); the numpy
+    engine's carry the prefix ``numpy_``."""
     cfg = stated("spiral", key).with_(epochs=epochs, rounding=0)  # the training alone, no rounding replicas
     data = cfg.data()
     t, y = data.t, data.target
-    times = {"baseline": [], "single": [], "ensemble": []}
-    cpu = {"baseline": [], "single": [], "ensemble": []}
+    variants = ("baseline", "single", "ensemble", "numpy_single", "numpy_ensemble")
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    cpu: dict[str, list[float]] = {name: [] for name in variants}
+    dynform.run(cfg.with_(engine="numpy", epochs=2))  # the first numpy run pays for imports
     for _ in range(repeats):
         c0 = time.process_time()
         base_loss, base_s = train_baseline(key, np.array(cfg.y0), t, y, epochs, cfg.lr, cfg.seed)
         c1 = time.process_time()
-        single = dynform.run(cfg)
-        c2 = time.process_time()
-        ens = dynform.run(cfg.with_(members=members))
-        c3 = time.process_time()
-        for name, wall, used in (("baseline", base_s, c1 - c0), ("single", single.seconds, c2 - c1),
-                                 ("ensemble", ens.seconds, c3 - c2)):
-            times[name].append(wall)
-            cpu[name].append(used)
+        times["baseline"].append(base_s)
+        cpu["baseline"].append(c1 - c0)
+        results = {}
+        for name, config in (("single", cfg), ("ensemble", cfg.with_(members=members)),
+                             ("numpy_single", cfg.with_(engine="numpy")),
+                             ("numpy_ensemble", cfg.with_(engine="numpy", members=members))):
+            c0 = time.process_time()
+            results[name] = dynform.run(config)
+            cpu[name].append(time.process_time() - c0)
+            times[name].append(results[name].seconds)
+    single, ens, single_np = results["single"], results["ensemble"], results["numpy_single"]
     peer = {}
     if jax_peer is not None:
         single_jax = jax_peer.time_training(key, t, y, epochs, cfg.lr, repeats=repeats)
@@ -106,28 +115,40 @@ def bench_model(key: str, epochs: int, members: int, repeats: int) -> dict:
         "member0_vs_single_abs_diff": abs(float(ens.record.final_loss[0]) - single.loss),
         "cpu_single_speedup": best_cpu["baseline"] / best_cpu["single"],
         "cpu_member_speedup": best_cpu["baseline"] / (best_cpu["ensemble"] / members),
+        "numpy_single_s": best["numpy_single"],
+        "numpy_ensemble_s": best["numpy_ensemble"],
+        "numpy_per_member_s": best["numpy_ensemble"] / members,
+        "numpy_single_speedup": best["baseline"] / best["numpy_single"],
+        "numpy_member_speedup": best["baseline"] / (best["numpy_ensemble"] / members),
+        "numpy_cpu_single_speedup": best_cpu["baseline"] / best_cpu["numpy_single"],
+        "numpy_cpu_member_speedup": best_cpu["baseline"] / (best_cpu["numpy_ensemble"] / members),
+        "numpy_loss": single_np.loss,
+        "numpy_vs_autograd_rel_diff": abs(single_np.loss - single.loss) / single.loss,
         "all_times_s": times,
         "all_cpu_s": cpu,
         **peer,
         **({"jax_speedup": best["baseline"] / peer["jax_single_s"],
             "jax_member_speedup": best["baseline"] / peer["jax_per_member_s"],
             "single_vs_jax": best["single"] / peer["jax_single_s"],
-            "member_vs_jax": per_member / peer["jax_per_member_s"]} if peer else {}),
+            "member_vs_jax": per_member / peer["jax_per_member_s"],
+            "numpy_single_vs_jax": best["numpy_single"] / peer["jax_single_s"],
+            "numpy_member_vs_jax": best["numpy_ensemble"] / members / peer["jax_per_member_s"]} if peer else {}),
     }
 
 
 def table(rows: list[dict], members: int) -> str:
     """The result as a fixed-width text table."""
     head = (f"{'model':6} {'baseline':>9} {'single':>8} {'ens/' + str(members):>8} {'/member':>8} "
-            f"{'x single':>8} {'x member':>8} {'|dloss|':>8} {'jax':>8} {'jax/mem':>8} {'x jax':>7} "
-            f"{'x jax/m':>8}")
+            f"{'x single':>8} {'x member':>8} {'|dloss|':>8} {'np x1':>7} {'np x/m':>7} {'jax':>8} {'jax/mem':>8} "
+            f"{'x jax':>7} {'x jax/m':>8}")
     lines = [head, "-" * len(head)]
     for r in rows:
         jax = (f" {r['jax_single_s']:7.4f}s {r['jax_per_member_s']:7.5f}s {r['jax_speedup']:7.1f} "
                f"{r['jax_member_speedup']:8.1f}" if "jax_single_s" in r else "  (JAX not installed)")
         lines.append(f"{r['model']:6} {r['baseline_s']:8.3f}s {r['single_s']:7.3f}s {r['ensemble_s']:7.3f}s "
                      f"{r['per_member_s']:7.4f}s {r['single_speedup']:8.1f} {r['member_speedup']:8.1f} "
-                     f"{r['member0_vs_single_abs_diff']:8.1e}" + jax)
+                     f"{r['member0_vs_single_abs_diff']:8.1e} {r['numpy_single_speedup']:7.1f} "
+                     f"{r['numpy_member_speedup']:7.1f}" + jax)
     return "\n".join(lines)
 
 

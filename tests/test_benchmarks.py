@@ -25,3 +25,16 @@ def test_benchmark_baseline_trains_like_ode_demo():
     # only matters while the running mean of squared gradients is tiny, so the runs stay close
     ours = run(RunConfig(model="nnm", epochs=200)).loss
     assert loss == pytest.approx(ours, rel=0.05)
+
+
+def test_the_targets_are_judged_for_each_engine_on_its_own_columns():
+    from dynform.book.benchmark import targets_met
+    from dynform import ParameterError
+
+    targets = {"single": {"nn": 5.0}, "member": {"nn": 100.0}}
+    row = {"model": "nn", "single_speedup": 1.7, "member_speedup": 30.0,
+           "numpy_single_speedup": 7.9, "numpy_member_speedup": 129.0}
+    assert not targets_met(row, targets) and targets_met(row, targets, "numpy")
+    assert not targets_met({**row, "numpy_member_speedup": 99.0}, targets, "numpy")
+    with pytest.raises(ParameterError, match="engine: unknown engine 'jax'"):
+        targets_met(row, targets, "jax")

@@ -40,6 +40,7 @@ RUN = [
     ('init_ulp', -1, 'init_ulp: must be an integer >= 0, got -1'),
     ('data_ulp', 15, 'data_ulp: must be at most 14 (the predicted entries), got 15'),
     ('rounding', -1, 'rounding: must be an integer >= 0, got -1'),
+    ('engine', 'jax', "engine: unknown engine 'jax' (choices: autograd, numpy)"),
 ]
 IRREGULAR = [
     ('model', 'lstm', "model: unknown model 'lstm' (choices: rnn, rnn-decay, augmented-node, odernn, latent-ode)"),
@@ -67,6 +68,13 @@ def test_run_config_refuses_with_the_same_words(field, value, message):
     with pytest.raises(ParameterError) as err:
         RunConfig(**{field: value}).validate()
     assert str(err.value) == message and err.value.name == field
+
+
+def test_the_numpy_engine_refuses_a_solver_it_has_no_backward_pass_for():
+    with pytest.raises(ParameterError) as err:
+        RunConfig(model="node", engine="numpy", solver="odeint:rk4").validate()
+    assert str(err.value) == "engine: numpy integrates with the classic rk4 solver only, got solver 'odeint:rk4'"
+    RunConfig(model="nnm", engine="numpy", solver="odeint:rk4").validate()  # a step map reads no solver
 
 
 @pytest.mark.parametrize("field, value, message", IRREGULAR)

@@ -14,11 +14,18 @@ def load(path: Path, name: str = "results_file") -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def targets_met(row: Mapping[str, Any], targets: Mapping[str, Mapping[str, float]]) -> bool:
-    """Whether one model's row reaches its speed-up targets: the single-model target where the model
-    has one, and the per-member target."""
+#: The engines the benchmark times, and the prefix of their columns in ``results.json``.
+ENGINE_COLUMNS = {"autograd": "", "numpy": "numpy_"}
+
+
+def targets_met(row: Mapping[str, Any], targets: Mapping[str, Mapping[str, float]], engine: str = "autograd") -> bool:
+    """Whether one model's row reaches its speed-up targets with ``engine`` (a key of
+    :data:`ENGINE_COLUMNS`): the single-model target where the model has one, and the per-member
+    target."""
+    prefix = ENGINE_COLUMNS[check.choice("engine", engine, ENGINE_COLUMNS)]
     single, member = targets["single"].get(row["model"]), targets["member"][row["model"]]
-    return (single is None or row["single_speedup"] >= single) and row["member_speedup"] >= member
+    return ((single is None or row[f"{prefix}single_speedup"] >= single)
+            and row[f"{prefix}member_speedup"] >= member)
 
 
 def has_peer(bench: Mapping[str, Any]) -> bool:

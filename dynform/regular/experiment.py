@@ -18,6 +18,7 @@ from ..precision import DTYPES
 from ..runcache import shared
 from ..solvers import SOLVERS
 from ..systems import LinearSystem, get_system
+from .backprop import ENGINES
 from .data import DATA, SAMPLES, time_grid, training_set
 from .models import INITS, MATRIX_MODELS, MODEL_SETTINGS, MODELS, TrajectoryModel, build_model
 from .training import LOSSES, TrainResult, train, trajectory_loss
@@ -104,12 +105,17 @@ class RunConfig(check.Settings):
                             check.at_least(0))
     rounding: int = setting(4, "rounding replicas trained beside the run, each on data one ulp off",
                             check.at_least(0))
+    engine: str = setting("autograd", "how gradients are computed", check.one_of(ENGINES, "engine"))
 
     def check_together(self) -> None:
         check.require("t1", self.t1 > self.t0, f"must be greater than t0={self.t0}, got {self.t1}")
         entries = self.predicted_entries
         check.require("data_ulp", self.data_ulp <= entries,
                       f"must be at most {entries} (the predicted entries), got {self.data_ulp}")
+        if self.engine == "numpy":
+            check.require("engine", self.device == "cpu", f"numpy runs on the cpu, not on device {self.device!r}")
+            check.require("engine", "solver" not in MODELS[self.model].reads or self.solver == "rk4",
+                          f"numpy integrates with the classic rk4 solver only, got solver {self.solver!r}")
 
     @property
     def predicted_entries(self) -> int:
@@ -265,7 +271,7 @@ def run(config: RunConfig, progress: bool = False) -> RunResult:
     y0 = target[..., 0, :]
     replicated = _with_replicas(target, config.members, config.rounding)
     record = train(model, y0, t, replicated, config.epochs, config.lr, config.tol, config.optimizer, progress,
-                   shown=config.members, loss=config.loss)
+                   shown=config.members, loss=config.loss, engine=config.engine)
     main, replicas = _split(record, config.members, config.rounding)
     return RunResult(config, data.system, model, t, target, main, replicas)
 

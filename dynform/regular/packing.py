@@ -76,7 +76,7 @@ def run_pack(configs: tuple[RunConfig, ...], progress: bool = False) -> list[Run
                         for x, c in zip(targets, configs)])
     losses = [c.loss for c in configs for _ in range(c.members)]
     record = train(model, series[..., 0, :], t, series, first.epochs, first.lr, first.tol, first.optimizer,
-                   progress, loss=losses)
+                   progress, loss=losses, engine=first.engine)
     out, start, members = [], 0, sum(c.members for c in configs)
     trained = model.state_dict()
     for c, part, target in zip(configs, parts, targets):
