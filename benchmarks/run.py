@@ -69,7 +69,8 @@ def bench_model(key: str, epochs: int, members: int, repeats: int) -> dict:
     """Time baseline, single model and ensemble (each engine) for model ``key``; fastest of
     ``repeats`` runs each. The autograd rows keep their old names (``single_s``, ...); the numpy
     engine's carry the prefix ``numpy_``."""
-    cfg = stated("spiral", key).with_(epochs=epochs, rounding=0)  # the training alone, no rounding replicas
+    # the training alone, no rounding replicas; "single" and "ensemble" are autograd's
+    cfg = stated("spiral", key).with_(epochs=epochs, rounding=0, engine="autograd")
     data = cfg.data()
     t, y = data.t, data.target
     variants = ("baseline", "single", "ensemble", "numpy_single", "numpy_ensemble")

@@ -27,6 +27,7 @@ import nbformat
 import pytest
 
 from dynform.book.checks import KEY
+from dynform.book.sensitivity import VARIANTS
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "chapters" / "01_regular_methods.md"
@@ -149,8 +150,9 @@ def test_divergence_names_epoch_and_renders_nothing(refused):
     assert not any(c.get("execution_count") for c in nb.cells[index + 1:] if c.cell_type == "code")
 
 
-#: The math kernels of another CPU, emulated on this one (see the sensitivity chapter).
-OTHER_CPU = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"}
+#: The math kernels of another CPU, emulated on this one (the sensitivity chapter's "all-kernels":
+#: PyTorch's, MKL's, numpy's BLAS and numpy's SIMD functions).
+OTHER_CPU = dict(VARIANTS["all-kernels"].env)
 
 
 @pytest.mark.parametrize("cpu", ["this CPU", "emulated other CPU"])

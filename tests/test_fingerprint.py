@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from dynform import run
+from dynform.regular import backprop
 from dynform.solvers import rk4
 from dynform.note.settings import stated
 from dynform.regular.models import MODELS
@@ -24,7 +25,8 @@ RTOL = 1e-12  # about 500 times what rounding did
 
 
 def fingerprint(**changes) -> dict[str, np.ndarray]:
-    """Loss before each of the first EPOCHS steps and after the last, per (example, model), float64."""
+    """Loss before each of the first EPOCHS steps and after the last, per (example, model), float64.
+    Both engines give the same fingerprint within RTOL (they agree to float64 rounding)."""
     out = {}
     for example in ("spiral", "center"):
         for model in MODELS:
@@ -33,8 +35,10 @@ def fingerprint(**changes) -> dict[str, np.ndarray]:
     return out
 
 
-def test_fingerprint(ndarrays_regression):
-    ndarrays_regression.check(fingerprint(), default_tolerance=dict(rtol=RTOL, atol=0.0))
+@pytest.mark.parametrize("engine", ["autograd", "numpy"])
+def test_fingerprint(engine, ndarrays_regression):
+    ndarrays_regression.check(fingerprint(engine=engine), basename="test_fingerprint",
+                              default_tolerance=dict(rtol=RTOL, atol=0.0))
 
 
 def _three_eighths_step(f, y, h):
@@ -54,14 +58,16 @@ CHANGES = {
     "initialisation std 0.1 -> 0.2": dict(config={"init_std": 0.2}),
     "learning rate 1e-3 -> 1.1e-3": dict(config={"lr": 1.1e-3}),
     "RK4 weights -> 3/8 rule": dict(patch=[(rk4, "rk4_step", _three_eighths_step),
-                                          ("dynform.regular.models.NeuralODE._linear_rk4", None, _no_fast_path)]),
+                                          ("dynform.regular.models.NeuralODE._linear_rk4", None, _no_fast_path),
+                                          (backprop, "rk4_step", _three_eighths_step)]),
     "loss normalised like MSELoss": dict(config={"loss": "mse"}),
     "Algorithm 1's eps outside the square root": dict(config={"optimizer": "torch-rmsprop"}),
 }
 
 
+@pytest.mark.parametrize("engine", ["autograd", "numpy"])
 @pytest.mark.parametrize("change", CHANGES)
-def test_a_changed_method_fails_the_fingerprint(change, ndarrays_regression, monkeypatch):
+def test_a_changed_method_fails_the_fingerprint(change, engine, ndarrays_regression, monkeypatch):
     spec = CHANGES[change]
     for target, name, value in spec.get("patch", []):
         if name is None:
@@ -69,7 +75,7 @@ def test_a_changed_method_fails_the_fingerprint(change, ndarrays_regression, mon
         else:
             monkeypatch.setattr(target, name, value)
     with pytest.raises(AssertionError):
-        ndarrays_regression.check(fingerprint(**spec.get("config", {})), basename="test_fingerprint",
+        ndarrays_regression.check(fingerprint(engine=engine, **spec.get("config", {})), basename="test_fingerprint",
                                   default_tolerance=dict(rtol=RTOL, atol=0.0))
 
 

@@ -21,7 +21,7 @@ AGREE = 1e-9
 def test_float64_training_equals_autograd(example, model, samples):
     config = stated(example, model).with_(epochs=40, dtype="float64", members=2, rounding=1, samples=samples,
                                           substeps=2, loss="mse-y0")
-    ref, mine = config.run(), config.with_(engine="numpy").run()
+    ref, mine = config.with_(engine="autograd").run(), config.with_(engine="numpy").run()
     for a, b in ((ref.record, mine.record), (ref.replicas, mine.replicas)):
         np.testing.assert_allclose(b.history, a.history, rtol=AGREE, atol=0)
         np.testing.assert_allclose(b.final_loss, a.final_loss, rtol=AGREE, atol=0)
@@ -32,7 +32,8 @@ def test_float64_training_equals_autograd(example, model, samples):
 
 def test_early_stop_and_torch_rmsprop_and_a_pack_of_loss_normalisations():
     # the center's stated tolerance stops members at different steps
-    config = stated("center", "nnm").with_(dtype="float64", members=3, rounding=0, optimizer="torch-rmsprop")
+    config = stated("center", "nnm").with_(dtype="float64", members=3, rounding=0, optimizer="torch-rmsprop",
+                                           engine="autograd")
     configs = (config.with_(engine="numpy"), config.with_(engine="numpy", loss="mse"))
     refs = run_pack((config, config.with_(loss="mse")))
     for ref, mine in zip(refs, run_pack(configs)):
@@ -46,6 +47,17 @@ def test_the_trained_parameters_are_written_back_into_the_model():
     pred = result.model(result.target[0], result.t)
     again = trajectory_loss(pred, result.target).detach().numpy()
     np.testing.assert_allclose(again, result.record.final_loss, rtol=1e-5)  # float32 rounding of two orders
+
+
+def test_auto_is_numpy_where_it_applies():
+    from dynform.regular.backprop import supports
+    from dynform.regular.models import build_model
+
+    assert stated("spiral", "node").engine == "auto"
+    assert supports(build_model("node")) and supports(build_model("nnm", solver="odeint:rk4"))
+    assert not supports(build_model("node", solver="odeint:rk4"))
+    auto = stated("spiral", "node").with_(epochs=30, rounding=0, dtype="float64")
+    np.testing.assert_array_equal(auto.run().record.history, auto.with_(engine="numpy").run().record.history)
 
 
 def test_a_diverging_run_stops_with_the_same_message():

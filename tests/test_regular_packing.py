@@ -11,16 +11,17 @@ from dynform.regular.packing import pack_key, packs, run_pack
 def _variants(model: str, example: str = "spiral"):
     base = stated(example, model).with_(members=3, rounding=0, epochs=40)
     out = [base, base.with_(loss="mse"), base.with_(loss="mse-y0"), base.with_(data_mode="rk4"),
-           base.with_(loss="norm-y0", seed=5)]
+           base.with_(loss="norm-y0", seed=5), base.with_(data_ulp=3), base.with_(init_ulp=1, loss="mse")]
     if model in ("nn", "node"):
         out += [base.with_(init_std=0.01), base.with_(init="torch", members=2)]
     return out
 
 
+@pytest.mark.parametrize("engine", ["autograd", "numpy"])
 @pytest.mark.parametrize("example, model", [("spiral", "nn"), ("spiral", "nodem"), ("center", "node"),
                                             ("center", "nnm")])
-def test_a_pack_gives_every_run_its_own_numbers(example, model):
-    configs = _variants(model, example)
+def test_a_pack_gives_every_run_its_own_numbers(example, model, engine):
+    configs = [c.with_(engine=engine) for c in _variants(model, example)]
     assert len(packs(configs)) == 1
     for alone, packed in zip((c.run() for c in configs), run_pack(tuple(configs))):
         assert packed.config == alone.config
@@ -43,7 +44,8 @@ def test_only_runs_that_can_share_a_pass_are_packed():
 
 def test_a_pack_of_runs_that_differ_elsewhere_is_refused():
     base = stated("spiral", "nnm").with_(members=2, rounding=0, epochs=5)
-    with pytest.raises(ParameterError, match="configs: the runs of a pack may differ only in loss, init, init_std, data_mode, seed, members"):
+    with pytest.raises(ParameterError, match="configs: the runs of a pack may differ only in loss, init, init_std, data_mode, seed, members, init_ulp, "
+                                                   "data_ulp"):
         run_pack((base, base.with_(lr=1e-2)))
-    with pytest.raises(ParameterError, match="configs: the runs of a pack train no rounding replicas"):
+    with pytest.raises(ParameterError, match="configs: the runs of a pack train no rounding replicas$"):
         run_pack((base.with_(rounding=1),))

@@ -40,7 +40,7 @@ RUN = [
     ('init_ulp', -1, 'init_ulp: must be an integer >= 0, got -1'),
     ('data_ulp', 15, 'data_ulp: must be at most 14 (the predicted entries), got 15'),
     ('rounding', -1, 'rounding: must be an integer >= 0, got -1'),
-    ('engine', 'jax', "engine: unknown engine 'jax' (choices: autograd, numpy)"),
+    ('engine', 'jax', "engine: unknown engine 'jax' (choices: auto, autograd, numpy)"),
 ]
 IRREGULAR = [
     ('model', 'lstm', "model: unknown model 'lstm' (choices: rnn, rnn-decay, augmented-node, odernn, latent-ode)"),

@@ -56,6 +56,10 @@ class Variant:
     data_ulp: int = 0  #: regular runs only: one training sample one ulp up
 
 
+#: numpy's dispatched x86 SIMD levels above its baseline: disabled, numpy computes tanh and the other
+#: functions it vectorises with the baseline code another CPU would run (unknown names are ignored).
+NUMPY_SIMD = "X86_V3 X86_V4 AVX512_ICL AVX512_SPR"
+
 #: The rounding variants, keyed by a short name. ``reference`` is the book's own setting.
 VARIANTS: dict[str, Variant] = {
     "reference": Variant("as installed, 1 thread"),
@@ -65,14 +69,18 @@ VARIANTS: dict[str, Variant] = {
     "both": Variant("ATEN_CPU_CAPABILITY=default and MKL_CBWR=COMPATIBLE",
                     {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"}),
     "openblas-generic": Variant("OPENBLAS_CORETYPE=Prescott (numpy's BLAS)", {"OPENBLAS_CORETYPE": "Prescott"}),
-    "all-kernels": Variant("all three kernel changes", {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE",
-                                                        "OPENBLAS_CORETYPE": "Prescott"}),
+    "numpy-baseline": Variant(f"NPY_DISABLE_CPU_FEATURES={NUMPY_SIMD} (numpy's SIMD functions)",
+                              {"NPY_DISABLE_CPU_FEATURES": NUMPY_SIMD}),
+    "all-kernels": Variant("all four kernel changes", {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE",
+                                                       "OPENBLAS_CORETYPE": "Prescott",
+                                                       "NPY_DISABLE_CPU_FEATURES": NUMPY_SIMD}),
     "threads-2": Variant("2 threads", {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}),
     "ulp": Variant("initial parameters + 1 ulp", init_ulp=1),
     **{f"data-ulp-{k}": Variant(f"training sample entry {k} + 1 ulp", data_ulp=k) for k in (1, 4, 9, 14)},
     "float64": Variant("float64", dtype="float64"),
-    "float64-both": Variant("float64, both kernel changes", {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"},
-                            dtype="float64"),
+    "float64-both": Variant("float64, all four kernel changes",
+                            {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE", "OPENBLAS_CORETYPE": "Prescott",
+                             "NPY_DISABLE_CPU_FEATURES": NUMPY_SIMD}, dtype="float64"),
     "float64-ulp": Variant("float64, initial parameters + 1 ulp", dtype="float64", init_ulp=1),
     **{f"float64-data-ulp-{k}": Variant(f"float64, training sample entry {k} + 1 ulp", dtype="float64", data_ulp=k)
        for k in (1, 4, 9, 14)},
@@ -449,7 +457,8 @@ def statistic(result, fn, quantity: str = "loss", like: str | None = None):
 
 #: Rounding variants of float32 grouped as the chapter's table shows them.
 GROUPS: dict[str, tuple[str, ...]] = {
-    "math kernels": ("aten-avx2", "aten-default", "mkl-compatible", "both", "openblas-generic", "all-kernels"),
+    "math kernels": ("aten-avx2", "aten-default", "mkl-compatible", "both", "openblas-generic", "numpy-baseline",
+                     "all-kernels"),
     "2 threads": ("threads-2",),
     "parameters + 1 ulp": ("ulp",),
     "data + 1 ulp": ("data-ulp-1", "data-ulp-4", "data-ulp-9", "data-ulp-14"),

@@ -263,7 +263,7 @@ def autograd_train(params: Mapping[str, np.ndarray], y0: np.ndarray, target: np.
     y0_np, target_np = _trajectory_inputs(p, y0, target)
     model = float64_model(p)
     t = torch.arange(target_np.shape[1], dtype=torch.float64)
-    record = train(model, torch.tensor(y0_np), t, torch.tensor(target_np), epochs, lr)
+    record = train(model, torch.tensor(y0_np), t, torch.tensor(target_np), epochs, lr, engine="autograd")
     return mlp_parameters(model), record.history[:, 0], float(record.final_loss[0])
 
 

@@ -6,7 +6,8 @@ its per-operation overhead, not its arithmetic; numpy's overhead per operation i
 smaller, and the backward pass written out needs no graph. This engine (``RunConfig(engine="numpy")``)
 gives the same training as :func:`dynform.regular.training.train` (the reference: the gradients
 and losses agree to float64 rounding, ``tests/test_regular_backprop.py``), on the CPU, with the
-classic RK4 of :mod:`dynform.solvers.rk4` for the Neural ODE models. In float32 the order of the
+classic RK4 of :mod:`dynform.solvers.rk4` for the Neural ODE models; ``engine="auto"`` (the default)
+uses it wherever it applies. In float32 the order of the
 operations differs from autograd's, so trained numbers differ in their last digits, as they do
 between CPUs (the rounding chapter).
 
@@ -24,6 +25,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from .. import validation as check
 from ..errors import diverged
 from ..layers import MLP, Matrix
 from ..optim import EPS, GAMMA
@@ -32,6 +34,7 @@ from .models import NeuralODE, StepMap, TrajectoryModel
 
 #: How gradients are computed: ``RunConfig.engine``.
 ENGINES: dict[str, str] = {
+    "auto": "numpy where it applies (CPU; a step map, or the classic rk4 solver), autograd otherwise",
     "autograd": "torch autograd (the reference; any device and solver)",
     "numpy": "hand-written backpropagation in numpy (CPU, classic RK4; faster for the note's sizes)",
 }
@@ -113,9 +116,7 @@ def _field(model: TrajectoryModel, dtype: np.dtype) -> _Field:
     g = model.g
     if isinstance(g, MLP):
         return _MLPField([p.detach().cpu().numpy().astype(dtype) for p in (g.W1, g.b1, g.W2, g.b2)])
-    if isinstance(g, Matrix):
-        return _LinearField([g.M.detach().cpu().numpy().astype(dtype)])
-    raise TypeError(f"the numpy engine has no backward pass for {type(g).__name__}")
+    return _LinearField([g.M.detach().cpu().numpy().astype(dtype)])
 
 
 def _write_back(model: TrajectoryModel, field: _Field) -> None:
@@ -123,6 +124,24 @@ def _write_back(model: TrajectoryModel, field: _Field) -> None:
     with torch.no_grad():
         for name, value in zip(names, field.params):
             getattr(model.g, name).copy_(torch.from_numpy(value))
+
+
+def rk4_step(g: _Field, y: np.ndarray, h: float) -> np.ndarray:
+    """One classic RK4 step of size ``h`` (:func:`dynform.solvers.rk4.rk4_step` in numpy); its four
+    field evaluations are taped in order, which :meth:`_Rollout.backward` undoes."""
+    k1 = g(y)
+    k2 = g(y + (0.5 * h) * k1)
+    k3 = g(y + (0.5 * h) * k2)
+    k4 = g(y + h * k3)
+    return y + (h / 6.0) * (k1 + 2.0 * (k2 + k3) + k4)
+
+
+def supports(model: TrajectoryModel) -> bool:
+    """Whether this engine can train ``model``: an MLP or a matrix as the step map or field, a step
+    map or a Neural ODE with the classic RK4, parameters on the CPU."""
+    solver_ok = isinstance(model, StepMap) or (isinstance(model, NeuralODE) and isinstance(model.solver, ClassicRK4))
+    return (isinstance(model.g, (MLP, Matrix)) and solver_ok
+            and all(p.device.type == "cpu" for p in model.parameters()))
 
 
 class _Rollout:
@@ -134,13 +153,11 @@ class _Rollout:
         if isinstance(model, StepMap):
             self.steps: list[float] | None = None
             self.intervals = len(t) - 1
-        elif isinstance(model, NeuralODE) and isinstance(model.solver, ClassicRK4):
+        else:  # a Neural ODE with the classic RK4 (supports)
             s = model.solver.substeps
             self.steps = [dt / s for dt in np.diff(t).tolist() for _ in range(s)]
             self.per_interval = s
             self.intervals = len(t) - 1
-        else:
-            raise TypeError("the numpy engine trains step maps and Neural ODEs with the classic rk4 solver")
 
     def forward(self, y0: np.ndarray) -> np.ndarray:
         """States at the sample times after the first: (K, B, T - 1, n)."""
@@ -153,11 +170,7 @@ class _Rollout:
                 out.append(y)
             return np.stack(out, axis=2)
         for j, h in enumerate(self.steps):
-            k1 = g(y)
-            k2 = g(y + (0.5 * h) * k1)
-            k3 = g(y + (0.5 * h) * k2)
-            k4 = g(y + h * k3)
-            y = y + (h / 6.0) * (k1 + 2.0 * (k2 + k3) + k4)
+            y = rk4_step(g, y, h)
             if (j + 1) % self.per_interval == 0:
                 out.append(y)
         return np.stack(out, axis=2)
@@ -206,6 +219,9 @@ def train(model: TrajectoryModel, y0: torch.Tensor, t: torch.Tensor, target: tor
     ``model``. ``target`` is ``(T, n)``, ``(B, T, n)`` or ``(K, B, T, n)``."""
     from .training import TrainResult
 
+    check.require("engine", supports(model),
+                  f"numpy has no backward pass for model {model.kind!r} ({type(model.g).__name__} "
+                  f"in a {type(model).__name__}); use engine 'autograd'")
     dtype = np.dtype(str(t.dtype).removeprefix("torch."))
     K = model.members
     y0 = model.expand(y0.detach()).cpu().numpy().astype(dtype)

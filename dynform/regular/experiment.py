@@ -105,7 +105,7 @@ class RunConfig(check.Settings):
                             check.at_least(0))
     rounding: int = setting(4, "rounding replicas trained beside the run, each on data one ulp off",
                             check.at_least(0))
-    engine: str = setting("autograd", "how gradients are computed", check.one_of(ENGINES, "engine"))
+    engine: str = setting("auto", "how gradients are computed", check.one_of(ENGINES, "engine"))
 
     def check_together(self) -> None:
         check.require("t1", self.t1 > self.t0, f"must be greater than t0={self.t0}, got {self.t1}")

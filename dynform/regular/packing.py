@@ -18,13 +18,14 @@ import torch
 
 from .. import validation as check
 from ..runcache import shared
-from .experiment import _DEFAULTS, RunConfig, RunResult, resolve_device
+from .experiment import _DEFAULTS, RunConfig, RunResult, _predicted_index, _ulp_up, resolve_device
 from .models import build_model
 from .training import TrainResult, train
 
 #: The settings that may differ between the runs of one pack: each is read by a member alone (its
-#: loss normalisation, initialisation, training samples) or says which members a run has.
-PACKABLE = ("loss", "init", "init_std", "data_mode", "seed", "members")
+#: loss normalisation, initialisation, training samples, the rounding studies' one-ulp nudges) or
+#: says which members a run has.
+PACKABLE = ("loss", "init", "init_std", "data_mode", "seed", "members", "init_ulp", "data_ulp")
 
 
 def pack_key(config: RunConfig) -> RunConfig:
@@ -45,7 +46,7 @@ def packs(configs: Sequence[RunConfig]) -> list[list[int]]:
 
 @shared
 def run_pack(configs: tuple[RunConfig, ...], progress: bool = False) -> list[RunResult]:
-    """Train ``configs`` (one :func:`pack_key`, no rounding replicas or ulp nudges) as one ensemble:
+    """Train ``configs`` (one :func:`pack_key`, no rounding replicas) as one ensemble:
     the members of ``configs[0]``, then those of ``configs[1]``, ... One :class:`RunResult` per
     config, as ``config.run()`` gives it; its ``seconds`` is the config's share of the pack's time
     (by members). Read from the run cache when that is on."""
@@ -54,8 +55,7 @@ def run_pack(configs: tuple[RunConfig, ...], progress: bool = False) -> list[Run
     key = pack_key(first)
     check.require("configs", all(pack_key(c) == key for c in configs),
                   f"the runs of a pack may differ only in {', '.join(PACKABLE)}")
-    check.require("configs", all(c.rounding == 0 and c.init_ulp == 0 and c.data_ulp == 0 for c in configs),
-                  "the runs of a pack train no rounding replicas and no ulp nudges")
+    check.require("configs", all(c.rounding == 0 for c in configs), "the runs of a pack train no rounding replicas")
     data = [c.data() for c in configs]
     device = resolve_device(first.device)
     dtype = first.torch_dtype
@@ -64,6 +64,11 @@ def run_pack(configs: tuple[RunConfig, ...], progress: bool = False) -> list[Run
     seeds = [[c.seed + k for k in range(c.members)] for c in configs]
     parts = [build_model(c.model, system.dim, c.hidden, s, c.init_std, c.solver, c.substeps, c.init)
              for c, s in zip(configs, seeds)]
+    for c, part in zip(configs, parts):  # the rounding studies' nudges, as run() makes them
+        with torch.no_grad():
+            for p in part.parameters():
+                for _ in range(c.init_ulp):
+                    p.copy_(_ulp_up(p))
     model = build_model(first.model, system.dim, first.hidden, sum(seeds, []), first.init_std, first.solver,
                         first.substeps, first.init)
     model.load_state_dict({name: torch.cat([p.state_dict()[name] for p in parts])
@@ -71,6 +76,10 @@ def run_pack(configs: tuple[RunConfig, ...], progress: bool = False) -> list[Run
     model = model.to(device=device, dtype=dtype)
     t = torch.as_tensor(data[0].t, dtype=dtype, device=device)
     targets = [torch.as_tensor(d.target, dtype=dtype, device=device) for d in data]
+    for c, target in zip(configs, targets):
+        if c.data_ulp:
+            index = _predicted_index(target, c.data_ulp - 1)
+            target[index] = _ulp_up(target[index])
     # one series axis for every member: (K, B, T, n), B = 1 for a single trajectory
     series = torch.cat([(x if x.dim() == 3 else x.unsqueeze(0)).expand(c.members, -1, -1, -1)
                         for x, c in zip(targets, configs)])

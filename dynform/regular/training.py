@@ -77,7 +77,7 @@ def train(
     progress: bool = False,
     shown: int | None = None,
     loss: str | Sequence[str] = "norm",
-    engine: str = "autograd",
+    engine: str = "auto",
 ) -> TrainResult:
     """Full-batch training of ``model`` on the trajectory ``target`` sampled at ``t`` from ``y0``.
 
@@ -87,12 +87,13 @@ def train(
     loss raises :class:`~dynform.errors.TrainingDiverged` naming the epoch; its message lists the
     losses of the first ``shown`` members (all by default: the others are helpers, such as rounding
     replicas). ``loss`` is the normalisation of :func:`trajectory_loss` (one, or one per member).
-    ``engine`` (:data:`dynform.regular.backprop.ENGINES`) says how the gradients are computed.
+    ``engine`` (:data:`dynform.regular.backprop.ENGINES`) says how the gradients are computed;
+    ``auto`` is ``numpy`` where :func:`dynform.regular.backprop.supports` the model.
     """
-    if engine == "numpy":
-        from .backprop import train as train_numpy
+    from . import backprop
 
-        return train_numpy(model, y0, t, target, epochs, lr, tol, optimizer, progress, shown, loss)
+    if engine == "numpy" or (engine == "auto" and backprop.supports(model)):
+        return backprop.train(model, y0, t, target, epochs, lr, tol, optimizer, progress, shown, loss)
     opt = make_optimizer(optimizer, model.parameters(), lr)
     # Algorithm 1's own update skips torch's per-step optimiser hooks (same arithmetic as opt.step()).
     step = opt.update if isinstance(opt, Algorithm1) else opt.step
