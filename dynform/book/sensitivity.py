@@ -437,6 +437,18 @@ def matrix_error(result, reference: np.ndarray, member: int = 0):
     return _measured(err, reps, inherited, c.dtype)
 
 
+def prediction(result, fn, like: str | None = None):
+    """A number read off a regular run's trained model, ``fn(member)`` (a function of the model's
+    member index, e.g. through ``result.one_step(states, member)``), for member 0: its tolerance is
+    :data:`SAFETY` times its largest change over member 0's rounding replicas, and at least the
+    relative tolerance of headline number ``like`` (default: the row's loss)."""
+    c = result.config
+    value = float(fn(0))
+    reps = np.array([fn(r * c.members) for r in range(1, c.rounding + 1)]) if c.rounding else None
+    name = like or f"{_row(c)}/loss"
+    return _measured(value, reps, _inherited(name, c.dtype, relative=True) * abs(value), c.dtype)
+
+
 def statistic(result, fn, quantity: str = "loss", like: str | None = None):
     """``fn`` of the members' final losses (or ``iterations``), with the tolerance its values over the
     rounding replica groups give it, and at least the relative tolerance of headline number ``like``

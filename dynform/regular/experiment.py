@@ -218,17 +218,20 @@ class RunResult:
             return None
         return self.matrices()[0]
 
-    def predict(self, y0: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """Member-0 prediction from initial states ``y0`` ``(B, n)`` on ``t``: shape ``(B, len(t), n)``."""
+    def predict(self, y0: np.ndarray, t: np.ndarray, member: int = 0) -> np.ndarray:
+        """The prediction of the model's ``member`` (0: the run's first seed; the rounding replicas of
+        seed ``k`` are ``k + r * members``) from initial states ``y0`` ``(B, n)`` on ``t``: shape
+        ``(B, len(t), n)``."""
         dev, dtype = self.t.device, self.t.dtype
         with torch.no_grad():
             out = self.model(torch.as_tensor(np.atleast_2d(y0), dtype=dtype, device=dev),
                              torch.as_tensor(t, dtype=dtype, device=dev))
-        return out[0].cpu().double().numpy()
+        return out[member].cpu().double().numpy()
 
-    def one_step(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Predicted and exact states one sample step ``dt`` after each initial state ``(B, n)``."""
-        pred = self.predict(states, np.array([0.0, self.config.dt]))[:, 1]
+    def one_step(self, states: np.ndarray, member: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Predicted (by ``member``, as in :meth:`predict`) and exact states one sample step ``dt``
+        after each initial state ``(B, n)``."""
+        pred = self.predict(states, np.array([0.0, self.config.dt]), member)[:, 1]
         return pred, np.asarray(states) @ self.system.flow_map(self.config.dt).T
 
     def summary(self) -> dict[str, Any]:
