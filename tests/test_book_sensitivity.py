@@ -50,3 +50,15 @@ def test_figures_have_measured_tolerances():
     rms = sensitivity.measured()["figures"]["rms"]
     assert rms and all(sensitivity.figure_tolerance(n) >= max(sensitivity.FIGURE_SAFETY * v, 1.0) for n, v in rms.items())
     assert sensitivity.figure_tolerance("a figure nobody measured") == sensitivity.FIGURE_FLOOR
+
+
+def test_a_number_read_off_the_model_carries_its_replicas_spread():
+    r = run(stated("spiral", "nnm").with_(epochs=300))
+    probe = np.array([[1.0, 0.5]])
+    fn = lambda m: r.one_step(probe, m)[0][0, 0]  # noqa: E731
+    m = sensitivity.prediction(r, fn)
+    own = sensitivity.SAFETY * max(abs(fn(k * r.config.members) - fn(0)) for k in range(1, r.config.rounding + 1))
+    assert m.value == fn(0) and m.tol >= own and m.tol > 0
+    alone = run(stated("spiral", "nnm").with_(epochs=300, rounding=0))
+    assert sensitivity.prediction(alone, lambda k: alone.one_step(probe, k)[0][0, 0]).tol == pytest.approx(
+        sensitivity.relative_tolerance("spiral/nnm/loss") * abs(fn(0)), rel=1e-6)
