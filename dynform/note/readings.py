@@ -423,3 +423,32 @@ def rounding_measured() -> dict[str, Any]:
     """The committed :func:`measure_rounding` (empty where none is committed)."""
     path = resources.files(__package__).joinpath(ROUNDING_FILE)
     return json.loads(path.read_text()) if path.is_file() else {}
+
+
+# --- the cost of the adaptive reading ------------------------------------------------------------
+
+
+def dopri5_evaluations(seed: int = 0) -> dict[str, int]:
+    """Field evaluations of one forward pass of the center's ``node`` row (one member from ``seed``):
+    with RK4 (``rk4``), and with dopri5 at torchdiffeq's default tolerances for the field after one
+    training step (``initial``) and after the stated training with RK4 (``trained``, which took
+    ``steps`` steps). JSON-ready, for :func:`dynform.book.sensitivity.in_variant`."""
+    import torch
+
+    from ..solvers import resolve
+
+    def evaluations(result, solver: str) -> int:
+        g, count = result.model.g.function(), [0]
+
+        def field(y):
+            count[0] += 1
+            return g(y)
+
+        with torch.no_grad():
+            resolve(solver)(field, result.model.expand(result.target[..., 0, :]), result.t)
+        return count[0]
+
+    base = bases(["center"], ["node"], seed)[0].with_(members=1, rounding=0)
+    trained, initial = base.run(), base.with_(epochs=1).run()
+    return {"rk4": evaluations(trained, "rk4"), "initial": evaluations(initial, "odeint:dopri5"),
+            "trained": evaluations(trained, "odeint:dopri5"), "steps": int(trained.iterations)}
