@@ -132,7 +132,7 @@ class RunConfig(check.Settings):
         unused = [name for name in MODEL_SETTINGS if name not in spec.reads]
         if not self.samples.startswith("random"):
             unused += ["states", "box"]
-        return self.with_(**{name: _DEFAULTS[name] for name in unused})
+        return self.with_(**{name: DEFAULTS[name] for name in unused})
 
     @property
     def torch_dtype(self) -> torch.dtype:
@@ -163,7 +163,8 @@ class RunConfig(check.Settings):
         return run(self, progress)
 
 
-_DEFAULTS = {f.name: f.default for f in fields(RunConfig)}
+#: Every setting's default value, by name.
+DEFAULTS = {f.name: f.default for f in fields(RunConfig)}
 
 
 @dataclass
@@ -261,22 +262,32 @@ def run(config: RunConfig, progress: bool = False) -> RunResult:
     seeds = [config.seed + k for k in range(config.members)] * (1 + config.rounding)
     model = build_model(config.model, data.system.dim, config.hidden, seeds, config.init_std,
                         config.solver, config.substeps, config.init).to(device=device, dtype=config.torch_dtype)
-    if config.init_ulp:
-        with torch.no_grad():
-            for p in model.parameters():
-                for _ in range(config.init_ulp):
-                    p.copy_(_ulp_up(p))
+    nudge_parameters(model, config.init_ulp)
     t = torch.as_tensor(data.t, dtype=config.torch_dtype, device=device)
-    target = torch.as_tensor(data.target, dtype=config.torch_dtype, device=device)
-    if config.data_ulp:
-        index = _predicted_index(target, config.data_ulp - 1)
-        target[index] = _ulp_up(target[index])
+    target = nudge_sample(torch.as_tensor(data.target, dtype=config.torch_dtype, device=device), config.data_ulp)
     y0 = target[..., 0, :]
     replicated = _with_replicas(target, config.members, config.rounding)
     record = train(model, y0, t, replicated, config.epochs, config.lr, config.tol, config.optimizer, progress,
                    shown=config.members, loss=config.loss, engine=config.engine)
     main, replicas = _split(record, config.members, config.rounding)
     return RunResult(config, data.system, model, t, target, main, replicas)
+
+
+def nudge_parameters(model: TrajectoryModel, ulps: int) -> None:
+    """Move every parameter of ``model`` ``ulps`` units in the last place up, in place (``init_ulp``)."""
+    with torch.no_grad():
+        for p in model.parameters():
+            for _ in range(ulps):
+                p.copy_(_ulp_up(p))
+
+
+def nudge_sample(target: torch.Tensor, entry: int) -> torch.Tensor:
+    """``target`` ``(T, n)`` or ``(B, T, n)`` with its predicted entry ``entry`` (1-based, counted as
+    :func:`_predicted_index` counts; 0: none) one ulp up, in place (``data_ulp``)."""
+    if entry:
+        index = _predicted_index(target, entry - 1)
+        target[index] = _ulp_up(target[index])
+    return target
 
 
 def _predicted_index(target: torch.Tensor, entry: int) -> tuple[int, ...]:

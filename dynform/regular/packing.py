@@ -18,7 +18,7 @@ import torch
 
 from .. import validation as check
 from ..runcache import shared
-from .experiment import _DEFAULTS, RunConfig, RunResult, _predicted_index, _ulp_up, resolve_device
+from .experiment import DEFAULTS, RunConfig, RunResult, nudge_parameters, nudge_sample, resolve_device
 from .models import build_model
 from .training import TrainResult, train
 
@@ -32,7 +32,7 @@ def pack_key(config: RunConfig) -> RunConfig:
     """What the runs of one pack share: ``config``'s canonical settings with :data:`PACKABLE` at
     their defaults."""
     canonical = config.canonical()
-    return canonical.with_(**{name: _DEFAULTS[name] for name in PACKABLE})
+    return canonical.with_(**{name: DEFAULTS[name] for name in PACKABLE})
 
 
 def packs(configs: Sequence[RunConfig]) -> list[list[int]]:
@@ -65,21 +65,15 @@ def run_pack(configs: tuple[RunConfig, ...], progress: bool = False) -> list[Run
     parts = [build_model(c.model, system.dim, c.hidden, s, c.init_std, c.solver, c.substeps, c.init)
              for c, s in zip(configs, seeds)]
     for c, part in zip(configs, parts):  # the rounding studies' nudges, as run() makes them
-        with torch.no_grad():
-            for p in part.parameters():
-                for _ in range(c.init_ulp):
-                    p.copy_(_ulp_up(p))
+        nudge_parameters(part, c.init_ulp)
     model = build_model(first.model, system.dim, first.hidden, sum(seeds, []), first.init_std, first.solver,
                         first.substeps, first.init)
     model.load_state_dict({name: torch.cat([p.state_dict()[name] for p in parts])
                            for name in model.state_dict()})
     model = model.to(device=device, dtype=dtype)
     t = torch.as_tensor(data[0].t, dtype=dtype, device=device)
-    targets = [torch.as_tensor(d.target, dtype=dtype, device=device) for d in data]
-    for c, target in zip(configs, targets):
-        if c.data_ulp:
-            index = _predicted_index(target, c.data_ulp - 1)
-            target[index] = _ulp_up(target[index])
+    targets = [nudge_sample(torch.as_tensor(d.target, dtype=dtype, device=device), c.data_ulp)
+               for d, c in zip(data, configs)]
     # one series axis for every member: (K, B, T, n), B = 1 for a single trajectory
     series = torch.cat([(x if x.dim() == 3 else x.unsqueeze(0)).expand(c.members, -1, -1, -1)
                         for x, c in zip(targets, configs)])
