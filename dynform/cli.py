@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 from .errors import ParameterError, TrainingDiverged
 from .irregular import IrregularConfig
+from .irregular.presets import PRESETS
 from .regular import RunConfig
 
 
@@ -71,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     q = sub.add_parser("irregular", help="train one irregular-time model and report its test MSE")
     _add_settings(q, IrregularConfig)
     q.add_argument("--json", action="store_true", help="print one JSON object")
+    q.add_argument("--preset", default=None, choices=sorted(PRESETS),
+                   help="start from the periodic study's settings at this scale; other options override them")
+    q.add_argument("--seeds", default=None, help="comma-separated seeds, trained together as members (default: --seed)")
+    q.add_argument("--tasks", default=None, help="comma-separated tasks, trained together as members (default: --task)")
+    q.add_argument("--out", default=None,
+                   help="write the run (settings, results, date, machine, command) to this JSON file and the "
+                        "trained parameters beside it (.pt)")
+    parser.irregular = q  # type: ignore[attr-defined]
     from .book.sensitivity import VARIANTS
 
     r = sub.add_parser("sensitivity", help="measure how far the headline numbers move under rounding alone")
@@ -134,15 +143,19 @@ def _attach_values(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list
 #: What the plain-text output of each sub-command lists (``--json`` prints everything).
 _SHOWN = {
     "train": ("model", "system", "loss", "seconds", "iterations", "matrix", "true_matrix", "max_abs_error"),
-    "irregular": ("model", "dataset", "task", "mse", "train_mse", "seconds", "parameters"),
+    "irregular": ("model", "dataset", "task", "mse", "mse_all", "train_mse", "seconds", "parameters"),
 }
 
 
-def _run(args: argparse.Namespace) -> dict[str, Any]:
+def _run(args: argparse.Namespace, argv: Sequence[str] = ()) -> dict[str, Any]:
     """Validate the settings of the sub-command, run it and return its summary."""
     fields = {k: v for k, v in vars(args).items() if k not in ("command", "json", "matrix")}
     if args.command == "irregular":
-        return IrregularConfig(**fields).validate().run().summary()
+        from .irregular.study import run_study
+
+        extra = {k: fields.pop(k) for k in ("preset", "seeds", "tasks", "out")}
+        return run_study(IrregularConfig(**fields).validate(), extra["seeds"], extra["tasks"], extra["out"],
+                         ("python -m dynform " + " ".join(argv)).strip(), progress=sys.stderr.isatty())
     if args.matrix is not None:
         fields["system"] = args.matrix
     result = RunConfig(**fields).validate().run(progress=sys.stderr.isatty() and not args.json)
@@ -187,6 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(_attach_values(parser, argv))
+    if args.command == "irregular" and args.preset:  # the preset's settings become the defaults
+        parser.irregular.set_defaults(**PRESETS[args.preset])
+        args = parser.parse_args(_attach_values(parser, argv))
     if args.command == "search":
         try:
             return _search(args, ("python -m dynform " + " ".join(argv)).strip())
@@ -222,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return 0
     try:
-        summary = _run(args)
+        summary = _run(args, argv)
     except ParameterError as err:
         print(f"dynform: error: {_bad_option(err, args)}", file=sys.stderr)
         return 2
@@ -231,6 +247,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
     if args.json:
         print(json.dumps(summary))
+    elif "runs" in summary:  # several members: one line each
+        for run in summary["runs"]:
+            print(f"seed {run['seed']:>3} {run['task']:>7}  mse {run['mse']:.4g}  mse_all {run['mse_all']:.4g}  "
+                  f"mean predictor {run['mean_predictor']:.4g}")
+        print(f"{len(summary['runs'])} members in {summary['seconds']:.1f} s")
     else:
         for key in _SHOWN[args.command]:
             if key in summary:

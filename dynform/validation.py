@@ -40,6 +40,12 @@ def positive_int(name: str, value: Any) -> int:
     return int(value)
 
 
+def non_negative_int(name: str, value: Any) -> int:
+    """An integer >= 0."""
+    require(name, is_int(value) and value >= 0, f"must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
 def int_at_least(name: str, value: Any, low: int, why: str = "") -> int:
     """An integer >= ``low``; ``why`` is added to the message in parentheses."""
     reason = f" ({why})" if why else ""
@@ -70,6 +76,12 @@ def non_negative(name: str, value: Any) -> float:
 def fraction(name: str, value: Any) -> float:
     """A number strictly between 0 and 1."""
     require(name, is_number(value) and 0 < value < 1, f"must be a number in (0, 1), got {value!r}")
+    return float(value)
+
+
+def factor(name: str, value: Any) -> float:
+    """A number in (0, 1]: a factor that shrinks or keeps."""
+    require(name, is_number(value) and 0 < value <= 1, f"must be a number in (0, 1], got {value!r}")
     return float(value)
 
 

@@ -36,3 +36,38 @@ def test_two_runs_of_one_model_are_told_apart_and_the_legend_covers_no_panel():
     FigureCanvasAgg(fig).draw()  # lays the figure out as saving it does
     box = fig.legends[0].get_window_extent()
     assert not any(box.overlaps(ax.get_window_extent()) for ax in fig.axes)
+
+
+def test_posterior_bands_show_the_quantiles_and_keep_the_legend_off_the_panels():
+    times = np.linspace(0.0, 5.0, 50)
+    rng = np.random.default_rng(0)
+    samples = np.sin(times)[None] + 0.1 * rng.normal(size=(200, 50))
+    t = np.linspace(0.0, 5.0, 10)
+    panel = (samples, t, np.sin(t), np.arange(10) % 2 == 0)
+    fig = plots.posterior_bands(times, {"few": panel, "many": panel})
+    band = fig.axes[0].collections[0].get_paths()[0].vertices[:, 1]
+    low, high = np.quantile(samples, [0.05, 0.95], axis=0)
+    assert band.min() == pytest.approx(low.min()) and band.max() == pytest.approx(high.max())
+    FigureCanvasAgg(fig).draw()
+    box = fig.legends[0].get_window_extent()
+    assert not any(box.overlaps(ax.get_window_extent()) for ax in fig.axes)
+
+
+def test_dense_predictions_are_drawn_on_their_own_times():
+    t = np.array([[0.0, 1.0, 2.0]])
+    y = np.zeros((1, 3, 1))
+    dense_t = np.linspace(0.0, 3.0, 31)[None]
+    fig = plots.irregular_series(t, y, np.array([[True, False, True]]), {"odernn": np.ones((1, 31, 1))},
+                                 {"odernn": "ODE-RNN"}, times=dense_t, marks=[1.5, 3.0])
+    line = fig.axes[0].get_lines()[0]
+    assert np.array_equal(line.get_xdata(), dense_t[0])
+    assert sorted(ln.get_xdata()[0] for ln in fig.axes[0].get_lines() if ln.get_linestyle() == ":") == [1.5, 3.0]
+
+
+def test_mse_by_fraction_one_line_per_model_and_the_baseline():
+    fig = plots.mse_by_fraction([0.1, 0.5], {"rnn": (np.array([0.3, 0.1]), np.array([0.01, 0.01])),
+                                             "odernn": (np.array([0.2, 0.01]), np.array([0.02, 0.001]))},
+                                {"rnn": "RNN", "odernn": "ODE-RNN"}, baseline=0.5)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and [t.get_text() for t in ax.get_legend().get_texts()][-1] == "ODE-RNN"
+    assert any(ln.get_label() == "mean predictor" and list(ln.get_ydata()) == [0.5, 0.5] for ln in ax.get_lines())

@@ -146,3 +146,25 @@ def test_cli_center_with_the_notes_flags(capsys):
     assert out["settings"]["tol"] == 1e-3 and out["settings"]["epochs"] == 2000
     if out["iterations"] < 2000:
         assert out["loss"] < 1e-3
+
+
+def test_irregular_preset_sets_defaults_that_options_override(capsys):
+    assert main(["irregular", "--preset", "anchor", "--model", "rnn", "--series", "20", "--points", "8",
+                 "--batch", "4", "--epochs", "2", "--width", "6", "--json"]) == 0
+    settings = json.loads(capsys.readouterr().out)["settings"]
+    assert (settings["optimizer"], settings["lr_decay"], settings["gap_solver"]) == ("adamax", 0.999, "euler")
+    assert (settings["series"], settings["batch"], settings["width"], settings["epochs"]) == (20, 4, 6, 2)
+    assert main(["irregular", "--preset", "anchor", "--series", "20", "--batch", "40", "--epochs", "1"]) == 2
+    assert "--batch: must be at most" in capsys.readouterr().err
+
+
+def test_irregular_members_and_stored_record(capsys, tmp_path):
+    out = tmp_path / "run.json"
+    assert main(["irregular", "--model", "odernn", "--series", "10", "--points", "6", "--epochs", "2",
+                 "--seeds", "0,3", "--tasks", "interp,extrap", "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 5 and lines[0].startswith("seed   0  interp") and lines[-1].startswith("4 members")
+    record = json.loads(out.read_text())
+    assert record["command"].startswith("python -m dynform irregular --model odernn") and out.with_suffix(".pt").exists()
+    assert main(["irregular", "--seeds", "0,x", "--epochs", "1"]) == 2
+    assert "--seeds: must be comma-separated integers" in capsys.readouterr().err

@@ -28,3 +28,128 @@ def test_members_train_as_if_alone(kind):
     assert len({r.mse for r in together}) == 4
     with pytest.raises(ParameterError, match="^configs: "):
         run_members([config, config.with_(epochs=5)])
+
+
+def test_step_batches_pool_and_fresh():
+    import torch
+
+    from dynform.irregular.batches import step_batches
+
+    config = IrregularConfig(dataset="periodic", series=40, points=12, batch=6)
+    data = [config.with_(seed=s).data() for s in (0, 1)]
+    configs = [config.with_(seed=s) for s in (0, 1)]
+    pool = step_batches(configs, data, torch.float32)
+    a, b = pool(0), pool(1)
+    assert a.y.shape == (2, 6, 12, 1) and torch.all(a.observed[..., 0]) and torch.equal(a.target, ~a.observed)
+    train = data[0].train.y[:, :, 0]
+    assert all(any(torch.equal(row, r) for r in train) for row in a.y[0, :, :, 0])  # series of the training set
+    assert not torch.equal(a.observed, b.observed)  # masks drawn anew
+    assert int(a.observed[0, 0].sum()) == 1 + round(0.5 * 11)
+    fresh = step_batches([c.with_(sampling="fresh") for c in configs], data, torch.float32)
+    f0 = fresh(0)
+    assert torch.equal(f0.t[0], data[0].train.t[:6])  # the periodic set's one grid
+    assert not any(torch.equal(row, r) for row in f0.y[0, :, :, 0] for r in train)
+    again = step_batches([c.with_(sampling="fresh") for c in configs], data, torch.float32)(0)
+    assert torch.equal(again.y, f0.y)  # seeded
+    whole = step_batches([c.with_(batch=0) for c in configs], data, torch.float32)
+    assert whole(0) is whole(7) and whole(0).y.shape[1] == len(data[0].train)
+
+
+def test_schedule_settings_are_checked_and_change_training():
+    with pytest.raises(ParameterError, match="^batch: "):
+        IrregularConfig(sampling="fresh").validate()
+    with pytest.raises(ParameterError, match="^batch: "):
+        IrregularConfig(series=20, batch=16).validate()
+    with pytest.raises(ParameterError, match="^lr_min: "):
+        IrregularConfig(lr=1e-3, lr_min=1e-2).validate()
+    with pytest.raises(ParameterError, match="^lr_decay: "):
+        IrregularConfig(lr_decay=1.5).validate()
+    with pytest.raises(ParameterError, match="^gap_solver: "):
+        IrregularConfig(gap_solver="leapfrog").validate()
+    config = IrregularConfig(kl_wait=3, kl_period=2)
+    assert [config.kl_weight(k) for k in (0, 2)] == [0.0, 0.0]
+    assert config.kl_weight(5) == pytest.approx(1 - 0.99)
+    assert IrregularConfig().kl_weight(0) == 1.0 and IrregularConfig(width=0, hidden=7).field_width == 14
+    base = IrregularConfig(model="latent-ode", series=16, points=10, epochs=6)
+    plain = base.run()
+    for change in (dict(lr_decay=0.5), dict(kl_wait=4), dict(optimizer="adamax"), dict(batch=6),
+                   dict(gap_solver="euler"), dict(width=5)):
+        assert base.with_(**change).run().mse != plain.mse, change
+    assert base.with_(lr_decay=1.0, kl_period=0).run().mse == plain.mse
+
+
+def test_both_test_conventions():
+    result = IrregularConfig(model="odernn", series=16, points=12, epochs=5).run()
+    import torch
+
+    from dynform.irregular.losses import masked_mse
+
+    test = result.stacked(result.data.test)
+    pred = torch.as_tensor(result.predict(result.data.test))[None].float()
+    assert result.mse == pytest.approx(float(masked_mse(pred, test.y, test.target)[0]), rel=1e-6)
+    assert result.mse_all == pytest.approx(float(masked_mse(pred, test.y, torch.ones_like(test.target))[0]), rel=1e-6)
+
+
+def test_a_stored_study_loads_and_evaluates_again(tmp_path):
+    from dynform.irregular.study import load_study, run_study
+
+    config = IrregularConfig(model="latent-ode-rnn", dataset="periodic", series=20, points=10, epochs=3, batch=4)
+    found = run_study(config, "0,1", "interp,extrap", str(tmp_path / "run.json"), "test")
+    assert [(r["seed"], r["task"]) for r in found["runs"]] == [(0, "interp"), (1, "interp"), (0, "extrap"), (1, "extrap")]
+    again, results = load_study(tmp_path / "run.json")
+    assert again == found
+    assert [r.mse for r in results] == [r["mse"] for r in found["runs"]]
+    assert [r.mse_all for r in results] == [r["mse_all"] for r in found["runs"]]
+    with pytest.raises(ParameterError, match="^tasks: "):
+        run_study(config, tasks="interp,forecast")
+
+
+def test_probes_of_a_trained_model():
+    from dynform.irregular import probes
+
+    config = IrregularConfig(model="latent-ode", dataset="periodic", series=16, points=12, epochs=3)
+    result = config.run()
+    test = result.data.test.subset(slice(0, 2))
+    times, pred = probes.dense_predictions(result, test, until=7.5, count=40)
+    assert times.shape == (2, 40) and pred.shape == (2, 40, 1) and times[0, -1] == 7.5
+    sparse = probes.observe(result.data.test, 0.1, seed=1)
+    assert torch_sum(sparse.observed[0]) == 1 + round(0.1 * 11) and not sparse.observed.equal(result.data.test.observed)
+    results = run_members([config.with_(seed=s) for s in (0, 1)])
+    curve = probes.mse_by_fraction(results[::-1], [0.1, 0.5])
+    assert curve.shape == (2, 2) and np.all(curve > 0)
+    assert curve[1, 1] == pytest.approx(probes.mse_by_fraction(results[:1], [0.5])[0, 0], rel=1e-12)
+    with pytest.raises(ValueError):
+        probes.mse_by_fraction([results[0], result], [0.5])
+    times, samples = probes.posterior_samples(result, test, until=5.0, draws=4, count=30)
+    _, prior = probes.posterior_samples(result, test, until=5.0, draws=4, count=30, prior=True)
+    assert samples.shape == prior.shape == (4, 2, 30, 1) and not np.array_equal(samples, prior)
+    band = probes.posterior_band(result, test, 0.3, draws=20)
+    low, high = np.quantile(band["samples"], [0.05, 0.95], axis=0)
+    assert band["width"] == pytest.approx((high - low).mean()) and 0.0 <= band["coverage"] <= 1.0
+    assert band["samples"].shape == (20, 200) and int(band["seen"].observed.sum()) == 1 + round(0.3 * 11)
+
+
+def torch_sum(mask) -> int:
+    return int(mask.sum())
+
+
+def test_the_stored_anchor_runs_are_the_anchor_protocol_and_evaluate_again():
+    """Every model has a stored run at the anchor preset (3 seeds x 2 tasks), and evaluating the stored
+    parameters again gives the stored test errors, within the tolerance measured for them."""
+    from dataclasses import asdict
+
+    from dynform.book import sensitivity
+    from dynform.irregular import summarize
+    from dynform.irregular.presets import PRESETS
+    from dynform.irregular.study import STORED, load_study
+
+    for model in MODELS:
+        record, results = load_study(STORED / f"{model}.json")
+        assert record["settings"] == asdict(IrregularConfig(**PRESETS["anchor"], model=model))
+        assert sorted((r["task"], r["seed"]) for r in record["runs"]) == [(t, s) for t in ("extrap", "interp")
+                                                                           for s in (0, 1, 2)]
+        assert record["command"].startswith("python -m dynform irregular --preset anchor")
+        for row in summarize(results):
+            stored = np.mean([r["mse"] for r in record["runs"] if r["task"] == row["task"]])
+            tol = sensitivity.tolerance(f"irregular/periodic-anchor/{row['task']}/{model}/mse")
+            assert abs(row["mse_mean"] - stored) <= tol, (model, row["task"])

@@ -1,4 +1,5 @@
-"""The five irregular-time models: shapes, the relations between them, hand-computed cases, causality."""
+"""The irregular-time models: shapes, the relations between them, hand-computed cases, causality,
+predictions on a dense grid."""
 import pytest
 import torch
 
@@ -6,7 +7,7 @@ from dynform.irregular import MODELS, build_model
 from dynform.irregular.data import IrregularBatch, make_dataset
 from dynform.irregular.gaps import IntervalSolver
 from dynform.irregular.losses import gaussian_log_likelihood
-from dynform.irregular.models import AugmentedNeuralODE, DecayRNN, LatentODE, ODERNN, RNN
+from dynform.irregular.models import AugmentedNeuralODE, DecayRNN, LatentODE, ODERNN, RNN, Recurrent
 from dynform.solvers import resolve
 
 from problems import RK4, SMALL, Fn, one
@@ -21,7 +22,7 @@ def test_shapes(kind, dataset, dim):
     model = build_model(kind, dim, hidden=6, latent=4)
     pred = model(one(data.test))
     assert pred.shape == (1,) + data.test.y.shape
-    if kind != "latent-ode":  # the first point is given, not predicted
+    if not kind.startswith("latent-ode"):  # the first point is given, not predicted
         torch.testing.assert_close(pred[0, :, 0], data.test.y[:, 0])
 
 
@@ -134,12 +135,63 @@ def test_encoders_see_only_observed_points_and_are_causal(spiral_data):
     batch = one(spiral_data.test)
     changed = IrregularBatch(batch.t, torch.where(batch.observed[..., None], batch.y, batch.y + 5.0),
                              batch.observed, batch.target)
-    latent = LatentODE(2, 5, 3, 6, RK4, obs_std=0.1)
     with torch.no_grad():
-        for a, b in zip(latent.encode(batch), latent.encode(changed)):
-            torch.testing.assert_close(a, b)
+        for encoder in ("odernn", "rnn"):
+            latent = LatentODE(2, 5, 3, 6, RK4, obs_std=0.1, encoder=encoder)
+            for a, b in zip(latent.encode(batch), latent.encode(changed)):
+                torch.testing.assert_close(a, b)
         odernn = ODERNN(2, 5, 6, RK4)
         torch.testing.assert_close(odernn(batch), odernn(changed))
         later = IrregularBatch(batch.t, torch.cat([batch.y[:, :, :4], batch.y[:, :, 4:] + 3.0], 2), batch.observed,
                                batch.target)
         torch.testing.assert_close(odernn(later)[:, :, :5], odernn(batch)[:, :, :5])  # ŷ_i uses y_0..y_{i-1} only
+
+
+@pytest.mark.parametrize("kind", list(MODELS))
+def test_dense_predictions_at_the_sample_times_are_the_predictions(kind, spiral_data):
+    """On a grid that is the batch's own times, the dense predictions are the model's predictions; on a
+    finer grid a recurrent model's pass through them (an ODE model's solver takes other steps there)."""
+    torch.manual_seed(0)
+    model = build_model(kind, 2, hidden=5, latent=4, width=6)
+    batch = one(spiral_data.test)
+    with torch.no_grad():
+        pred = model(batch)
+        torch.testing.assert_close(model.dense(batch, batch.t.clone()), pred, rtol=0, atol=1e-6)
+        fine = torch.sort(torch.cat([batch.t, batch.t[..., 1:] - 0.3 * torch.diff(batch.t)], -1), -1).values
+        dense = model.dense(batch, fine)
+        assert dense.shape == (1, len(batch), fine.shape[-1], 2) and torch.isfinite(dense).all()
+        if not isinstance(model, Recurrent):
+            return
+        at_samples = torch.searchsorted(fine[0].contiguous(), batch.t[0].contiguous())
+        torch.testing.assert_close(dense[0].gather(1, at_samples[..., None].expand(-1, -1, 2)), pred[0], atol=1e-6, rtol=0)
+
+
+def test_recurrent_dense_prediction_is_the_prediction_with_a_shorter_gap(spiral_data):
+    """Between t_{i-1} and t_i a recurrent model predicts what it would at t_i with the gap t - t_{i-1}."""
+    torch.manual_seed(2)
+    model = ODERNN(2, 5, 6, RK4)
+    batch = one(spiral_data.test)
+    i = 4
+    tau = batch.t[..., i - 1] + 0.4 * (batch.t[..., i] - batch.t[..., i - 1])
+    moved = IrregularBatch(batch.t.clone(), batch.y, batch.observed, batch.target)
+    moved.t[..., i] = tau
+    with torch.no_grad():
+        torch.testing.assert_close(model.dense(batch, tau[..., None])[..., 0, :], model(moved)[..., i, :])
+
+
+def test_kl_weight_and_prior_samples(spiral_data):
+    torch.manual_seed(0)
+    model = LatentODE(2, 5, 3, 6, RK4, obs_std=0.1, encoder="rnn")
+    batch = one(spiral_data.train)
+    score = torch.ones_like(batch.observed)
+    torch.manual_seed(1)
+    model._noise = [torch.Generator().manual_seed(3)]
+    full, terms = model.loss(batch, score)
+    model._noise = [torch.Generator().manual_seed(3)]
+    none, _ = model.loss(batch, score, kl_weight=0.0)
+    torch.testing.assert_close(full, -terms["elbo"])
+    torch.testing.assert_close(none, -terms["loglik"])
+    times = torch.linspace(0, 5, 30).expand(1, len(batch), 30)
+    prior = model.sample(batch, 7, prior=True, times=times)
+    posterior = model.sample(batch, 7, times=times)
+    assert prior.shape == posterior.shape == (7, 1, len(batch), 30, 2) and not torch.equal(prior, posterior)

@@ -69,3 +69,14 @@ def test_odeint_method_and_bad_solver(spiral):
     np.testing.assert_allclose(y[0].numpy(), spiral.solution([2.0, 0.0], t.numpy()), atol=1e-8)
     with pytest.raises(ParameterError, match="^solver: unknown solver 'rk5'"):
         RunConfig(solver="rk5").validate()
+
+
+def test_euler_is_first_order(spiral):
+    A = torch.tensor(spiral.A)
+    y0 = torch.tensor([[2.0, 0.0]], dtype=torch.float64)
+    t = torch.linspace(0.0, 1.0, 2, dtype=torch.float64)
+    exact = spiral.solution([2.0, 0.0], [0.0, 1.0])[-1]
+    errors = [np.abs(solve(lambda y: y @ A.T, y0, t, solver="euler", substeps=n)[0, -1].numpy() - exact).max()
+              for n in (200, 400, 800)]
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    assert np.all(np.abs(orders - 1.0) < 0.05), orders

@@ -33,7 +33,7 @@ RUN = [
     ('init_std', 0.0, 'init_std: must be a positive number, got 0.0'),
     ('tol', -1.0, 'tol: must be a positive number or None, got -1.0'),
     ('optimizer', 'adam', "optimizer: unknown optimizer 'adam' (choices: algorithm1, torch-rmsprop)"),
-    ('solver', 'rk5', "solver: unknown solver 'rk5' (choices: rk4, odeint:dopri5, odeint:dopri8, odeint:bosh3, odeint:adaptive_heun, odeint:euler, odeint:midpoint, odeint:rk4, odeint:explicit_adams)"),
+    ('solver', 'rk5', "solver: unknown solver 'rk5' (choices: rk4, euler, odeint:dopri5, odeint:dopri8, odeint:bosh3, odeint:adaptive_heun, odeint:euler, odeint:midpoint, odeint:rk4, odeint:explicit_adams)"),
     ('data_mode', 'euler', "data_mode: unknown data mode 'euler' (choices: exact, rk4)"),
     ('device', 'tpu', "device: unknown device 'tpu' (choices: cpu, cuda)"),
     ('dtype', 'float16', "dtype: unknown dtype 'float16' (choices: float32, float64)"),
@@ -43,7 +43,12 @@ RUN = [
     ('engine', 'jax', "engine: unknown engine 'jax' (choices: auto, autograd, numpy)"),
 ]
 IRREGULAR = [
-    ('model', 'lstm', "model: unknown model 'lstm' (choices: rnn, rnn-decay, augmented-node, odernn, latent-ode)"),
+    ('model', 'lstm', "model: unknown model 'lstm' (choices: rnn, rnn-decay, augmented-node, odernn, latent-ode, latent-ode-rnn)"),
+    ('optimizer', 'sgd', "optimizer: unknown optimizer 'sgd' (choices: adam, adamax)"),
+    ('lr_decay', 0.0, "lr_decay: must be a number in (0, 1], got 0.0"),
+    ('batch', -1, "batch: must be an integer >= 0, got -1"),
+    ('sampling', 'stream', "sampling: unknown sampling 'stream' (choices: pool, fresh)"),
+    ('kl_wait', 1.5, "kl_wait: must be an integer >= 0, got 1.5"),
     ('dataset', 'saddle', "dataset: unknown dataset 'saddle' (choices: spiral, center, periodic)"),
     ('task', 'forecast', "task: unknown task 'forecast' (choices: interp, extrap)"),
     ('seed', 1.5, 'seed: must be an integer, got 1.5'),
@@ -58,7 +63,7 @@ IRREGULAR = [
     ('train_frac', 1.0, 'train_frac: must be a number in (0, 1), got 1.0'),
     ('obs_frac', 0.0, 'obs_frac: must be a number in (0, 1), got 0.0'),
     ('noise', -0.1, 'noise: must be a finite number >= 0, got -0.1'),
-    ('solver', 'rk5', "solver: unknown solver 'rk5' (choices: rk4, odeint:dopri5, odeint:dopri8, odeint:bosh3, odeint:adaptive_heun, odeint:euler, odeint:midpoint, odeint:rk4, odeint:explicit_adams)"),
+    ('solver', 'rk5', "solver: unknown solver 'rk5' (choices: rk4, euler, odeint:dopri5, odeint:dopri8, odeint:bosh3, odeint:adaptive_heun, odeint:euler, odeint:midpoint, odeint:rk4, odeint:explicit_adams)"),
     ('dtype', 'half', "dtype: unknown dtype 'half' (choices: float32, float64)"),
 ]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import textwrap
 from functools import lru_cache
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -243,26 +243,75 @@ def amplification_curve(y: np.ndarray, growth: np.ndarray, limit: float, marks: 
 
 
 def irregular_series(t: np.ndarray, y: np.ndarray, observed: np.ndarray, predictions: Mapping[str, np.ndarray],
-                     labels: Mapping[str, str]) -> Figure:
+                     labels: Mapping[str, str], times: np.ndarray | None = None,
+                     marks: Sequence[float] = ()) -> Figure:
     """One row per model, one column per series: observed points (filled), held-out points (open) and the
-    model's prediction at every time (line); the first component solid, a second one dashed."""
+    model's prediction (line) at the sample times, or at ``times`` (B, G) when given; the first
+    component solid, a second one dashed; a dotted vertical line at each time of ``marks``."""
     models, count = list(predictions), t.shape[0]
+    line_t = t if times is None else times
     fig, axes = _figure(count, len(models), figsize=(2.6 * count + 0.6, 1.7 * len(models)), sharex="col")
     for row, key in enumerate(models):
         for col in range(count):
             ax = axes[row * count + col]
             for i, ls in zip(range(y.shape[-1]), ("-", "--")):
-                ax.plot(t[col], predictions[key][col, :, i], ls, color=IRREGULAR_COLORS.get(key), lw=1.3,
+                ax.plot(line_t[col], predictions[key][col, :, i], ls, color=IRREGULAR_COLORS.get(key), lw=1.3,
                         label=labels[key] if i == 0 else None)
                 ax.plot(t[col][observed[col]], y[col, observed[col], i], "o", color=COLORS["data"], ms=3.5,
                         label="observed" if i == 0 else None)
                 ax.plot(t[col][~observed[col]], y[col, ~observed[col], i], "o", mfc="none", color=COLORS["true"],
                         ms=3.5, label="held out" if i == 0 else None)
+            for mark in marks:
+                ax.axvline(mark, color=COLORS["true"], ls=":", lw=0.8)
             if col == 0:
                 ax.set_ylabel(labels[key], fontsize=8)
             if row == len(models) - 1:
                 ax.set_xlabel("t")
     axes[0].legend(loc="best", fontsize=7)
+    return fig
+
+
+def posterior_bands(times: np.ndarray, panels: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> Figure:
+    """One panel per conditioning: the median and the 5-95% band of trajectories decoded from samples
+    (draws, G), over ``times`` (G,), with the points observed (filled) and held out (open); each panel
+    is ``(samples, t, y, observed)`` for one series, first component."""
+    fig, axes = _figure(len(panels), figsize=(3.2 * len(panels) + 0.6, 3.2))
+    color = IRREGULAR_COLORS["latent-ode"]
+    for ax, (title, (samples, t, y, observed)) in zip(axes, panels.items()):
+        low, mid, high = np.quantile(samples, [0.05, 0.5, 0.95], axis=0)
+        ax.fill_between(times, low, high, color=color, alpha=0.25, lw=0, label="5-95% of samples")
+        ax.plot(times, mid, color=color, lw=1.5, label="median")
+        ax.plot(t[observed], y[observed], "o", color=COLORS["data"], ms=3.5, label="observed")
+        ax.plot(t[~observed], y[~observed], "o", mfc="none", color=COLORS["true"], ms=3, label="held out")
+        ax.set(xlabel="t", title=title)
+    axes[0].set_ylabel("$y$")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=7)
+    return fig
+
+
+def prior_samples(times: np.ndarray, samples: np.ndarray) -> Figure:
+    """Trajectories decoded from samples ``z_0 ~ N(0, I)``: ``samples`` (draws, G) over ``times`` (G,)."""
+    fig, (ax,) = _figure(1, figsize=(4.6, 2.8))
+    for k, curve in enumerate(samples):
+        ax.plot(times, curve, color=IRREGULAR_COLORS["latent-ode"], lw=0.9, alpha=0.7,
+                label="$z_0 \\sim \\mathcal{N}(0, I)$" if k == 0 else None)
+    ax.set(xlabel="t", ylabel="$y$", title="prior samples")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def mse_by_fraction(fractions: Sequence[float], rows: Mapping[str, tuple[np.ndarray, np.ndarray]],
+                    labels: Mapping[str, str], baseline: float) -> Figure:
+    """Test MSE (mean over seeds, bars one standard deviation) against the fraction of points observed,
+    one line per model, log scale; the mean predictor's error as a horizontal line."""
+    fig, (ax,) = _figure(1, figsize=(7.6, 3.4))
+    x = 100 * np.asarray(fractions)
+    for key, (mean, sd) in rows.items():
+        ax.errorbar(x, mean, yerr=sd, marker="o", ms=3.5, capsize=2, color=IRREGULAR_COLORS.get(key), label=labels[key])
+    ax.axhline(baseline, color=COLORS["true"], ls="--", lw=1, label="mean predictor")
+    ax.set_yscale("log")
+    ax.set(xlabel="% of points observed", ylabel="test MSE (held-out points)")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
     return fig
 
 

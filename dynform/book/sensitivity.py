@@ -124,21 +124,7 @@ def headline_numbers(dtype: str = "float32", init_ulp: int = 0, data_ulp: int = 
     out.update(_seed_statistics(dtype, init_ulp, data_ulp))
     out.update(_gradient_chapter_numbers(dtype, init_ulp, data_ulp))
     if irregular and not data_ulp:
-        from .. import irregular as irr
-        from ..irregular.experiment import latent_summary
-
-        config = irr.IrregularConfig(dtype=dtype)
-        results = irr.benchmark(config, tuple(irr.MODELS), ("spiral", "periodic"), ("interp", "extrap"),
-                                IRREGULAR_SEEDS)
-        for row in irr.summarize(results):
-            out[f"irregular/{row['dataset']}/{row['task']}/{row['model']}/mse"] = row["mse_mean"]
-            out[f"irregular/{row['dataset']}/{row['task']}/{row['model']}/mse_sd"] = row["mse_sd"]
-        for ds in ("spiral", "periodic"):
-            lat = next(r for r in results if (r.config.model, r.config.dataset, r.config.task, r.config.seed)
-                       == ("latent-ode", ds, "extrap", IRREGULAR_SEEDS[0]))
-            summary = latent_summary(lat)
-            for stat in ("kl", "loglik", "spread"):
-                out[f"irregular/{ds}/extrap/latent-ode/{stat}"] = summary[stat]
+        out.update(_irregular_numbers(dtype))
     return out
 
 
@@ -209,6 +195,52 @@ def _gradient_chapter_numbers(dtype: str, init_ulp: int, data_ulp: int) -> dict[
 
 #: Seeds of the irregular chapter's default runs (``seed = 0``, ``n_seeds = 3``).
 IRREGULAR_SEEDS = (0, 1, 2)
+#: The periodic study's models the irregular chapter trains itself by default (``build_models``).
+PERIODIC_BUILD_MODELS = ("odernn", "latent-ode")
+#: The irregular chapter's default fractions of points observed (``fractions``).
+PERIODIC_FRACTIONS = (0.1, 0.2, 0.3, 0.5)
+
+
+def _irregular_numbers(dtype: str) -> dict[str, float]:
+    """The irregular chapter's trained numbers, from its default runs: the spiral study
+    (``irregular/spiral/...``), the periodic study at the build's scale (``irregular/periodic/...``)
+    and the stored runs at the anchor's scale, evaluated again (``irregular/periodic-anchor/...``)."""
+    from .. import irregular as irr
+    from ..irregular.experiment import latent_summary
+    from ..irregular.presets import PRESETS
+    from ..irregular.study import stored_runs
+
+    out: dict[str, float] = {}
+    spiral = irr.benchmark(irr.IrregularConfig(dtype=dtype), tuple(irr.MODELS), ("spiral",), ("interp", "extrap"),
+                           IRREGULAR_SEEDS)
+    periodic = irr.benchmark(irr.IrregularConfig(**PRESETS["build"], dtype=dtype), PERIODIC_BUILD_MODELS,
+                             ("periodic",), ("interp", "extrap"), IRREGULAR_SEEDS)
+    _, anchor = stored_runs(tuple(irr.MODELS), dtype)
+    for prefix, results in (("irregular", spiral + periodic), ("irregular/periodic-anchor", anchor)):
+        for row in irr.summarize(results):
+            name = f"{prefix}/{row['task']}/{row['model']}" if "anchor" in prefix else \
+                f"{prefix}/{row['dataset']}/{row['task']}/{row['model']}"
+            for stat in ("mse", "mse_sd", "mse_all", "mse_all_sd"):
+                out[f"{name}/{stat}"] = row[stat + "_mean" if stat in ("mse", "mse_all") else stat]
+    from ..irregular import probes
+
+    for m in irr.MODELS:
+        runs = [r for r in anchor if (r.config.model, r.config.task) == (m, "interp")]
+        curves = probes.mse_by_fraction(runs, PERIODIC_FRACTIONS, seed=2).mean(0)
+        for f, v in zip(PERIODIC_FRACTIONS, curves):
+            out[f"irregular/periodic-anchor/interp/{m}/mse@{round(100 * f)}"] = float(v)
+    lat_anchor = next(r for r in anchor if (r.config.model, r.config.task, r.config.seed)
+                      == ("latent-ode", "interp", IRREGULAR_SEEDS[0]))
+    for name, frac in (("few", PERIODIC_FRACTIONS[0]), ("many", PERIODIC_FRACTIONS[-1])):
+        band = probes.posterior_band(lat_anchor, lat_anchor.data.test, frac)
+        for stat in ("width", "coverage"):
+            out[f"irregular/periodic-anchor/interp/latent-ode/band-{stat}-{name}"] = band[stat]
+    lat = next(r for r in spiral if (r.config.model, r.config.task, r.config.seed)
+               == ("latent-ode", "extrap", IRREGULAR_SEEDS[0]))
+    summary = latent_summary(lat)
+    for stat in ("kl", "loglik", "spread"):
+        out[f"irregular/spiral/extrap/latent-ode/{stat}"] = summary[stat]
+    return out
 
 
 def seed_spread(members: int = 16) -> dict[str, dict[str, float]]:
@@ -334,6 +366,11 @@ def _floor(value: float, dtype: str) -> float:
     import torch
 
     return FLOOR_ULPS * float(torch.finfo(getattr(torch, dtype)).eps) * max(abs(value), 1e-30)
+
+
+def is_measured(name: str, dtype: str = "float32") -> bool:
+    """Whether headline number ``name`` was measured (for ``dtype``'s rounding variants)."""
+    return name in measured()["values"][rounding_variants(dtype)[0]]
 
 
 def relative_tolerance(name: str, dtype: str = "float32") -> float:

@@ -126,6 +126,29 @@ def task_masks(t: np.ndarray, task: str, rng: np.random.Generator, obs_frac: flo
     return mask
 
 
+def draw_values(name: str, task: str, t: np.ndarray, rng: np.random.Generator, obs_frac: float, noise: float,
+                window: float) -> IrregularBatch:
+    """Series of ``name`` at the times ``t`` (B, T) with noise of standard deviation ``noise`` and the
+    observation mask of ``task``, drawn from ``rng`` in that order."""
+    y = periodic_series(t, rng) if name == "periodic" else linear_series(name, t, rng)
+    y = y + noise * rng.normal(size=y.shape)
+    observed = task_masks(t, task, rng, obs_frac, window)
+    return IrregularBatch(
+        t=torch.as_tensor(t, dtype=torch.float32),
+        y=torch.as_tensor(y, dtype=torch.float32),
+        observed=torch.as_tensor(observed),
+        target=torch.as_tensor(~observed),
+    )
+
+
+def draw_times(name: str, rng: np.random.Generator, count: int, points: int, window: float) -> np.ndarray:
+    """Times (count, points) of ``count`` series: one set shared by all series for the periodic set (as
+    latent_ode draws it), one set per series otherwise."""
+    if name == "periodic":
+        return np.repeat(irregular_times(rng, 1, points, window), count, axis=0)
+    return irregular_times(rng, count, points, window)
+
+
 def make_dataset(
     name: str = "spiral",
     task: str = "interp",
@@ -147,18 +170,5 @@ def make_dataset(
     n_train = int(round(train_frac * series))
     window = WINDOWS[name] if window is None else window
     rng = np.random.default_rng(seed)
-    if name == "periodic":
-        t = np.repeat(irregular_times(rng, 1, points, window), series, axis=0)
-        y = periodic_series(t, rng)
-    else:
-        t = irregular_times(rng, series, points, window)
-        y = linear_series(name, t, rng)
-    y = y + noise * rng.normal(size=y.shape)
-    observed = task_masks(t, task, rng, obs_frac, window)
-    batch = IrregularBatch(
-        t=torch.as_tensor(t, dtype=torch.float32),
-        y=torch.as_tensor(y, dtype=torch.float32),
-        observed=torch.as_tensor(observed),
-        target=torch.as_tensor(~observed),
-    )
+    batch = draw_values(name, task, draw_times(name, rng, series, points, window), rng, obs_frac, noise, window)
     return IrregularData(name, task, batch.subset(slice(0, n_train)), batch.subset(slice(n_train, series)), window)

@@ -16,10 +16,11 @@ from ..errors import ParameterError
 from ..layers import parameter_count
 from ..precision import DTYPES
 from ..solvers import SOLVERS, resolve
+from .batches import SAMPLINGS, step_batches
 from .data import DATASETS, TASKS, IrregularBatch, IrregularData, make_dataset
 from .gaps import IntervalSolver
 from .models import MODELS, IrregularModel, build_model
-from .training import all_but_first, evaluate, threads, train
+from .training import OPTIMIZERS, all_but_first, evaluate, threads, train
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,20 @@ class IrregularConfig(check.Settings):
     dataset: str = setting("spiral", "the data set", check.one_of(DATASETS))
     task: str = setting("interp", "the task", check.one_of(TASKS))
     seed: int = setting(0, "draws the data set and the initial parameters", check.integer)
-    epochs: int = setting(100, "full-batch Adam steps", check.positive_int)
-    lr: float = setting(2e-2, "Adam's learning rate", check.positive)
-    hidden: int = setting(16, "GRU state size (and half the ODE fields' width)", check.positive_int)
+    epochs: int = setting(100, "optimiser steps", check.positive_int)
+    optimizer: str = setting("adam", "the optimiser", check.one_of(OPTIMIZERS))
+    lr: float = setting(2e-2, "the learning rate", check.positive)
+    lr_decay: float = setting(1.0, "factor on the learning rate after every step", check.factor)
+    lr_min: float = setting(0.0, "floor of the decaying learning rate", check.non_negative)
+    batch: int = setting(0, "series per step (0: all training series, the same every step)", check.non_negative_int)
+    sampling: str = setting("pool", "where a step's series come from: the training series, with fresh masks "
+                            "('pool'), or new series of the generator ('fresh', needs batch > 0)",
+                            check.one_of(SAMPLINGS))
+    kl_wait: int = setting(0, "Latent ODE: steps with weight 0 on the KL term", check.non_negative_int)
+    kl_period: int = setting(0, "Latent ODE: after kl_wait the KL weight is 1 - 0.99^(steps / kl_period) "
+                             "(0: weight 1)", check.non_negative_int)
+    hidden: int = setting(16, "GRU state size", check.positive_int)
+    width: int = setting(0, "width of the ODE fields' hidden layer (0: twice hidden)", check.non_negative_int)
     latent: int = setting(8, "z dimension of the Latent ODE; state size of the augmented Neural ODE",
                           check.positive_int)
     series: int = setting(48, "series in the data set (train and test)", check.at_least(2))
@@ -43,6 +55,9 @@ class IrregularConfig(check.Settings):
     noise: float = setting(0.01, "standard deviation of the observation noise", check.non_negative)
     solver: str = setting("rk4", "the ODE solver", check.one_of(SOLVERS))
     substeps: int = setting(2, "fixed-grid steps per gap", check.positive_int)
+    gap_solver: str = setting("", "solver of the ODE-RNN's state across a gap (the ODE-RNN and the Latent "
+                              "ODE's encoder), one step per gap; empty: solver and substeps",
+                              check.one_of(("",) + tuple(SOLVERS)))
     obs_std: float = setting(0.05, "Latent ODE observation noise s", check.positive)
     dtype: str = setting("float32", "the precision of parameters, data and arithmetic", check.one_of(DTYPES))
 
@@ -50,6 +65,24 @@ class IrregularConfig(check.Settings):
         n_train = int(round(self.train_frac * self.series))
         check.require("train_frac", 0 < n_train < self.series,
                       f"must leave at least one train and one test series, got {self.train_frac}")
+        check.require("batch", self.sampling == "pool" or self.batch > 0,
+                      f"must be > 0 with sampling='fresh', got {self.batch}")
+        check.require("batch", self.sampling == "fresh" or self.batch <= n_train,
+                      f"must be at most the {n_train} training series, got {self.batch}")
+        check.require("lr_min", self.lr_min <= self.lr, f"must be at most lr = {self.lr}, got {self.lr_min}")
+
+    @property
+    def field_width(self) -> int:
+        """The ODE fields' hidden width: ``width``, or twice ``hidden`` when it is 0."""
+        return self.width or 2 * self.hidden
+
+    def kl_weight(self, step: int) -> float:
+        """The Latent ODE's weight on the KL term at optimiser step ``step`` (from 0): 0 for ``kl_wait``
+        steps, then ``1 - 0.99^((step - kl_wait) / kl_period)`` (latent_ode's schedule with
+        ``kl_period`` steps to its epoch), or 1 with ``kl_period = 0``."""
+        if step < self.kl_wait:
+            return 0.0
+        return 1.0 if self.kl_period == 0 else 1.0 - 0.99 ** ((step - self.kl_wait) / self.kl_period)
 
     def run(self) -> "IrregularResult":
         """Draw the data, build the model from ``seed``, train it single-threaded, test it."""
@@ -74,6 +107,7 @@ class IrregularResult:
     seconds: float  #: wall time of training, shared equally among the members trained together
     mse: float  #: test MSE on the target points of the test series
     train_mse: float  #: MSE on all points (after the first) of the training series
+    mse_all: float  #: test MSE on every point of the test series, observed ones included (latent_ode's convention)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def stacked(self, batch: IrregularBatch) -> IrregularBatch:
@@ -89,12 +123,14 @@ class IrregularResult:
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary: model, dataset, task, mse, seconds and the settings."""
         c = self.config
-        return {"model": c.model, "dataset": c.dataset, "task": c.task, "mse": self.mse, "train_mse": self.train_mse,
+        return {"model": c.model, "dataset": c.dataset, "task": c.task, "mse": self.mse, "mse_all": self.mse_all,
+                "train_mse": self.train_mse,
                 "seconds": self.seconds, "parameters": parameter_count(self.model),
                 "settings": asdict(c)}
 
 
-def run_members(configs: Sequence[IrregularConfig], data: Sequence[IrregularData] | None = None) -> list[IrregularResult]:
+def run_members(configs: Sequence[IrregularConfig], data: Sequence[IrregularData] | None = None,
+                progress: bool = False) -> list[IrregularResult]:
     """Train one model whose member ``k`` has the settings ``configs[k]`` and the data ``data[k]``.
 
     The settings may differ only in ``seed`` and ``task`` (and so in the data); member ``k`` starts from
@@ -109,41 +145,48 @@ def run_members(configs: Sequence[IrregularConfig], data: Sequence[IrregularData
     train_batch = IrregularBatch.stack([d.train for d in data]).to(dtype=dtype)
     test = IrregularBatch.stack([d.test for d in data]).to(dtype=dtype)
     with threads(1):
-        model = build_model(first.model, train_batch.dim, first.hidden, first.latent, solver=first.solver,
-                            substeps=first.substeps, obs_std=first.obs_std,
-                            seeds=[c.seed for c in configs]).to(dtype)
-        history, seconds = train(model, train_batch, first.epochs, first.lr)
+        model = build_model(first.model, train_batch.dim, first.hidden, first.latent, first.field_width,
+                            solver=first.solver, substeps=first.substeps, obs_std=first.obs_std,
+                            seeds=[c.seed for c in configs], gap_solver=first.gap_solver).to(dtype)
+        history, seconds = train(model, step_batches(configs, data, dtype), first.epochs, first.lr,
+                                 first.lr_decay, first.lr_min, first.kl_weight, first.optimizer, progress)
         mse = evaluate(model, test, test.target)
+        mse_all = evaluate(model, test, torch.ones_like(test.target))
         train_mse = evaluate(model, train_batch, all_but_first(train_batch))
     return [IrregularResult(c, model, k, d, {key: v[:, k] for key, v in history.items()}, seconds / len(configs),
-                            float(mse[k]), float(train_mse[k])) for k, (c, d) in enumerate(zip(configs, data))]
+                            float(mse[k]), float(train_mse[k]), float(mse_all[k]))
+            for k, (c, d) in enumerate(zip(configs, data))]
 
 
 def benchmark(config: IrregularConfig, models: Sequence[str], datasets: Sequence[str], tasks: Sequence[str],
-              seeds: Sequence[int]) -> list[IrregularResult]:
+              seeds: Sequence[int], progress: bool = False) -> list[IrregularResult]:
     """Every model on every dataset, task and seed. One data draw per (dataset, task, seed), shared by
-    the models; for each model and dataset the tasks and seeds train together as members of one model."""
+    the models; for each model and dataset the tasks and seeds train together as members of one model
+    (with a progress bar per model if ``progress``)."""
     results = []
     for dataset in datasets:
         configs = [config.with_(dataset=dataset, task=task, seed=seed) for task in tasks for seed in seeds]
         data = [c.data() for c in configs]
         for m in models:
-            results += run_members([c.with_(model=m) for c in configs], data)
+            results += run_members([c.with_(model=m) for c in configs], data, progress)
     return results
 
 
 def summarize(results: Sequence[IrregularResult]) -> list[dict[str, Any]]:
-    """Mean and standard deviation (ddof 1) over seeds of test MSE and seconds, per (dataset, task, model)."""
+    """Mean and standard deviation (ddof 1) over seeds of the test MSE in both conventions (``mse``: the
+    held-out points, ``mse_all``: every point), and the mean seconds, per (dataset, task, model)."""
     groups: dict[tuple[str, str, str], list[IrregularResult]] = {}
     for r in results:
         groups.setdefault((r.config.dataset, r.config.task, r.config.model), []).append(r)
     rows = []
     for (dataset, task, model), rs in groups.items():
-        mse = np.array([r.mse for r in rs])
-        secs = np.array([r.seconds for r in rs])
-        rows.append({"dataset": dataset, "task": task, "model": model, "runs": len(rs),
-                     "mse_mean": float(mse.mean()), "mse_sd": float(mse.std(ddof=1)) if len(rs) > 1 else 0.0,
-                     "seconds_mean": float(secs.mean())})
+        row = {"dataset": dataset, "task": task, "model": model, "runs": len(rs),
+               "seconds_mean": float(np.mean([r.seconds for r in rs]))}
+        for key in ("mse", "mse_all"):
+            values = np.array([getattr(r, key) for r in rs])
+            row[f"{key}_mean"] = float(values.mean())
+            row[f"{key}_sd"] = float(values.std(ddof=1)) if len(rs) > 1 else 0.0
+        rows.append(row)
     return rows
 
 
@@ -154,12 +197,12 @@ def solver_gap(result: IrregularResult, solver: str = "odeint:dopri5", rtol: flo
     if not hasattr(model, "solver"):
         return 0.0
     before = result.predict(result.data.test)
-    original = model.solver
+    original = model.solver, getattr(model, "gap_solver", None)
     try:
-        model.solver = IntervalSolver(resolve(solver, rtol=rtol, atol=atol))
+        model.solver = model.gap_solver = IntervalSolver(resolve(solver, rtol=rtol, atol=atol))
         after = result.predict(result.data.test)
     finally:
-        model.solver = original
+        model.solver, model.gap_solver = original
     return float(np.abs(after - before).max())
 
 
@@ -196,13 +239,14 @@ def verdict_decay(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "clearly_worse": sum((not c["decay_better"]) and c["clear"] for c in cases), "total": len(cases)}
 
 
-def mean_baseline(results: Sequence[IrregularResult], dataset: str, task: str) -> float:
-    """The test MSE of predicting every target point by the mean of the training values, averaged over
-    the seeds of ``results`` on ``dataset`` and ``task`` (one data draw per seed): the scale a model
-    must beat to have learnt more than an average curve."""
+def mean_baseline(results: Sequence[IrregularResult], dataset: str, task: str, points: str = "target") -> float:
+    """The test MSE of predicting every point by the mean of the training values, averaged over the
+    seeds of ``results`` on ``dataset`` and ``task`` (one data draw per seed): the scale a model must beat
+    to have learnt more than an average curve. ``points`` is ``"target"`` (the held-out points) or
+    ``"all"`` (every point, latent_ode's convention)."""
     draws = {r.config.seed: r.data for r in results if (r.config.dataset, r.config.task) == (dataset, task)}
     errs = []
     for d in draws.values():
-        m = d.test.target.unsqueeze(-1).double()
+        m = (d.test.target if points == "target" else torch.ones_like(d.test.target)).unsqueeze(-1).double()
         errs.append(float((((d.test.y.double() - d.train.y.double().mean()) ** 2) * m).sum() / (m.sum() * d.test.dim)))
     return float(np.mean(errs))

@@ -32,8 +32,11 @@ class IntervalSolver:
 
 
 def integrate(f: Callable[[torch.Tensor], torch.Tensor], solver: IntervalSolver, h0: torch.Tensor,
-              t: torch.Tensor) -> torch.Tensor:
-    """States at every time of ``t`` (K, B, T) from ``h0`` at ``t[..., 0]``, gap by gap: (K, B, T, d)."""
+              t: torch.Tensor, t0: torch.Tensor | None = None) -> torch.Tensor:
+    """States at every time of ``t`` (K, B, T), gap by gap, from ``h0`` at ``t0`` (K, B), by default at
+    ``t[..., 0]``: (K, B, T, d)."""
+    if t0 is not None:
+        return integrate(f, solver, h0, torch.cat([t0.unsqueeze(-1), t], -1))[..., 1:, :]
     states, h = [h0], h0
     for dt in gaps(t).unbind(-1):
         h = solver(f, h, dt)

@@ -1,8 +1,10 @@
-"""Training of the irregular-time models: full-batch Adam on each model's loss, through the shared loop."""
+"""Training of the irregular-time models: Adam on each model's loss, through the shared loop, with an
+optional decaying learning rate and KL schedule."""
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+import itertools
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -11,6 +13,10 @@ from ..fitting import fit
 from .data import IrregularBatch
 from .losses import masked_mse
 from .models import IrregularModel
+
+
+#: The optimisers by name: Adam (the chapters' default) and Adamax (latent_ode's).
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax}
 
 
 @contextlib.contextmanager
@@ -31,19 +37,36 @@ def all_but_first(batch: IrregularBatch) -> torch.Tensor:
     return score
 
 
-def train(model: IrregularModel, batch: IrregularBatch, epochs: int, lr: float) -> tuple[dict[str, np.ndarray], float]:
-    """Full-batch Adam on ``model.loss`` scored on every point but the first of the training series.
+def train(model: IrregularModel, batches: Callable[[int], IrregularBatch], epochs: int, lr: float,
+          lr_decay: float = 1.0, lr_min: float = 0.0, kl_weight: Callable[[int], float] = lambda step: 1.0,
+          optimizer: str = "adam", progress: bool = False) -> tuple[dict[str, np.ndarray], float]:
+    """``epochs`` steps of ``optimizer`` (a key of :data:`OPTIMIZERS`) on ``model.loss``, step ``k`` on the stacked batch ``batches(k)`` scored on
+    every point but the first of each series.
 
-    ``batch`` is stacked (one batch per member); the members' losses are summed, and Adam acts on each
-    parameter entry separately, so every member trains as if alone. Returns the history (``loss`` and
-    the model's loss terms, arrays of shape (epochs, K)) and the wall time. A NaN or infinite loss
-    raises :class:`~dynform.errors.TrainingDiverged`.
+    The members' losses are summed, and the optimiser acts on each parameter entry separately, so every member
+    trains as if alone. The learning rate is ``max(lr * lr_decay^k, lr_min)`` at step ``k``; the Latent
+    ODE's KL term has weight ``kl_weight(k)``. Returns the history (``loss`` and the model's loss terms,
+    arrays of shape (epochs, K)) and the wall time. A NaN or infinite loss raises
+    :class:`~dynform.errors.TrainingDiverged`.
     """
-    score = all_but_first(batch)
     params = list(model.parameters())
-    opt = torch.optim.Adam(params, lr=lr)
+    opt = OPTIMIZERS[optimizer](params, lr=lr)
+    steps = itertools.count()
+    decay = None if lr_decay == 1.0 else torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda k: max(lr_decay**k, lr_min / lr))
+
+    def objective() -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        k = next(steps)
+        batch = batches(k)
+        return model.loss(batch, all_but_first(batch), kl_weight(k))
+
+    def step() -> None:
+        opt.step()
+        if decay is not None:
+            decay.step()
+
     model.train()
-    record = fit(lambda: model.loss(batch, score), params, opt.step, epochs, lr, model.members)
+    record = fit(objective, params, step, epochs, lr, model.members, progress=progress, desc=model.kind)
     return record.history, record.seconds
 
 

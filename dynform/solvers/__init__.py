@@ -1,4 +1,5 @@
-"""ODE solvers, by name: ``rk4`` (classic, :mod:`.rk4`) and ``odeint:METHOD`` (torchdiffeq, :mod:`.odeint`).
+"""ODE solvers, by name: ``rk4`` (classic, :mod:`.rk4`), ``euler`` (:mod:`.euler`) and ``odeint:METHOD``
+(torchdiffeq, :mod:`.odeint`).
 
 A config validates a solver's name against :data:`SOLVERS`; :func:`resolve` then builds the solver
 once per run, and models call it without checking again. A new solver is a file with a
@@ -12,12 +13,14 @@ from typing import Callable
 import torch
 
 from .base import Field, Solver
+from .euler import Euler
 from .odeint import METHODS as ODEINT_METHODS, Odeint
 from .rk4 import ClassicRK4, rk4_amplification, rk4_step, rk4_step_matrix, rk4_step_matrix_torch
 
 #: name -> builder ``(substeps, rtol, atol) -> Solver``.
 SOLVERS: dict[str, Callable[..., Solver]] = {
     "rk4": ClassicRK4,
+    "euler": Euler,
     **{f"odeint:{m}": partial(Odeint, m) for m in ODEINT_METHODS},
 }
 
@@ -37,5 +40,5 @@ def solve(f: Field, y0: torch.Tensor, t: torch.Tensor, solver: str | Solver = "r
     return resolve(solver, substeps, rtol, atol)(f, y0, t)
 
 
-__all__ = ["ClassicRK4", "Field", "ODEINT_METHODS", "Odeint", "SOLVERS", "Solver", "resolve", "rk4_amplification",
+__all__ = ["ClassicRK4", "Euler", "Field", "ODEINT_METHODS", "Odeint", "SOLVERS", "Solver", "resolve", "rk4_amplification",
            "rk4_step", "rk4_step_matrix", "rk4_step_matrix_torch", "solve"]

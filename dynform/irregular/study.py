@@ -1,0 +1,106 @@
+"""One irregular-time study as the CLI runs it: a config trained over several seeds and tasks at once,
+and its record (settings, test errors in both conventions, date, machine, command) with the trained
+parameters, which a chapter can load and evaluate again without retraining."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+
+from .. import validation as check
+from ..errors import ParameterError
+from ..precision import DTYPES
+from ..provenance import stamp
+from .data import TASKS, IrregularBatch
+from .experiment import IrregularConfig, IrregularResult, mean_baseline, run_members
+from .models import build_model
+from .training import evaluate, threads
+
+
+def _names(option: str, text: str | None, default: Any, kind=str) -> list:
+    if text is None:
+        return [default]
+    try:
+        return [kind(x) for x in text.split(",")]
+    except ValueError:
+        raise ParameterError(option, f"must be comma-separated integers, got {text!r}") from None
+
+
+def record(results: Sequence[IrregularResult], command: str) -> dict[str, Any]:
+    """The JSON record of members trained together: the first member's settings, each member's
+    seed, task and test errors, and the mean predictor's errors on each member's data."""
+    runs = []
+    for r in results:
+        runs.append({"seed": r.config.seed, "task": r.config.task, "mse": r.mse, "mse_all": r.mse_all,
+                     "train_mse": r.train_mse, "mean_predictor": mean_baseline([r], r.config.dataset, r.config.task),
+                     "mean_predictor_all": mean_baseline([r], r.config.dataset, r.config.task, points="all")})
+    return {**stamp(command), "settings": asdict(results[0].config), "seconds": sum(r.seconds for r in results),
+            "runs": runs}
+
+
+def run_study(config: IrregularConfig, seeds: str | None = None, tasks: str | None = None, out: str | None = None,
+              command: str = "", progress: bool = False) -> dict[str, Any]:
+    """Train ``config`` for every seed and task of the comma-separated lists (defaults: the config's
+    own) as members of one model. One member returns its summary; several return their record. With
+    ``out`` the record is written there and the parameters beside it (same name, ``.pt``)."""
+    seed_list = _names("seeds", seeds, config.seed, int)
+    task_list = check.choices("tasks", _names("tasks", tasks, config.task), TASKS)
+    configs = [config.with_(seed=s, task=t) for t in task_list for s in seed_list]
+    results = run_members(configs, progress=progress)
+    if len(results) == 1 and out is None:
+        return results[0].summary()
+    found = record(results, command)
+    if out is not None:
+        path = Path(out)
+        path.write_text(json.dumps(found, indent=1) + "\n")
+        torch.save(results[0].model.state_dict(), path.with_suffix(".pt"))
+    return found
+
+
+#: The stored runs of the periodic study at the anchor's scale, one record (``MODEL.json``) and its
+#: parameters (``MODEL.pt``) per model, written by ``python -m dynform irregular --preset anchor
+#: --model MODEL --seeds 0,1,2 --tasks interp,extrap --out dynform/irregular/anchor/MODEL.json``.
+STORED = Path(__file__).parent / "anchor"
+
+
+def load_study(path: str | Path, dtype: str | None = None) -> tuple[dict[str, Any], list[IrregularResult]]:
+    """A stored study: its record, and its members rebuilt from the stored parameters and evaluated
+    again on their test series (drawn again from their seeds), in ``dtype`` (default: the stored one).
+    The training error is the stored one."""
+    path = Path(path)
+    found = json.loads(path.read_text())
+    config = IrregularConfig(**found["settings"]).validate()
+    if dtype is not None:
+        config = config.with_(dtype=dtype)
+    configs = [config.with_(seed=r["seed"], task=r["task"]) for r in found["runs"]]
+    data = [c.data() for c in configs]
+    torch_dtype = DTYPES[config.dtype]
+    test = IrregularBatch.stack([d.test for d in data]).to(dtype=torch_dtype)
+    with threads(1):
+        model = build_model(config.model, test.dim, config.hidden, config.latent, config.field_width,
+                            solver=config.solver, substeps=config.substeps, obs_std=config.obs_std,
+                            seeds=[c.seed for c in configs], gap_solver=config.gap_solver).to(torch_dtype)
+        model.load_state_dict({k: v.to(torch_dtype) for k, v in torch.load(path.with_suffix(".pt")).items()})
+        mse = evaluate(model, test, test.target)
+        mse_all = evaluate(model, test, torch.ones_like(test.target))
+    return found, [IrregularResult(c, model, k, d, {}, found["seconds"] / len(configs), float(mse[k]),
+                                   run["train_mse"], float(mse_all[k]))
+                   for k, (c, d, run) in enumerate(zip(configs, data, found["runs"]))]
+
+
+def stored_runs(models: Sequence[str], dtype: str | None = None,
+                folder: str | Path | None = None) -> tuple[dict[str, dict[str, Any]], list[IrregularResult]]:
+    """The stored anchor-scale runs of ``models`` in ``folder`` (default :data:`STORED`): their records
+    by model, and all their members evaluated again."""
+    folder = STORED if folder is None else Path(folder)
+    records, results = {}, []
+    for model in models:
+        path = folder / f"{model}.json"
+        if not path.exists():
+            raise ParameterError("anchor_runs", f"has no stored run of {model} ({path})")
+        records[model], found = load_study(path, dtype)
+        results += found
+    return records, results
