@@ -153,3 +153,13 @@ def test_the_stored_anchor_runs_are_the_anchor_protocol_and_evaluate_again():
             stored = np.mean([r["mse"] for r in record["runs"] if r["task"] == row["task"]])
             tol = sensitivity.tolerance(f"irregular/periodic-anchor/{row['task']}/{model}/mse")
             assert abs(row["mse_mean"] - stored) <= tol, (model, row["task"])
+
+
+def test_stored_runs_refuse_a_folder_without_the_anchor_protocol(tmp_path):
+    from dynform.irregular.study import run_study, stored_runs
+
+    with pytest.raises(ParameterError, match="^anchor_runs: has no stored run of rnn"):
+        stored_runs(["rnn"], folder=tmp_path)
+    run_study(IrregularConfig(model="rnn", series=10, points=6, epochs=1), "0", "interp", str(tmp_path / "rnn.json"))
+    with pytest.raises(ParameterError, match="^anchor_runs: holds a run of rnn with other settings"):
+        stored_runs(["rnn"], folder=tmp_path)

@@ -20,7 +20,7 @@ from .batches import SAMPLINGS, step_batches
 from .data import DATASETS, TASKS, IrregularBatch, IrregularData, make_dataset
 from .gaps import IntervalSolver
 from .models import MODELS, IrregularModel, build_model
-from .training import OPTIMIZERS, all_but_first, evaluate, threads, train
+from .training import OPTIMIZERS, all_but_first, evaluate, evaluate_both, threads, train
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,12 @@ class IrregularConfig(check.Settings):
             return 0.0
         return 1.0 if self.kl_period == 0 else 1.0 - 0.99 ** ((step - self.kl_wait) / self.kl_period)
 
+    def build(self, dim: int, seeds: Sequence[int]) -> IrregularModel:
+        """The model these settings describe for ``dim``-dimensional data, one member per seed, in ``dtype``."""
+        return build_model(self.model, dim, self.hidden, self.latent, self.field_width, solver=self.solver,
+                           substeps=self.substeps, obs_std=self.obs_std, seeds=seeds,
+                           gap_solver=self.gap_solver).to(DTYPES[self.dtype])
+
     def run(self) -> "IrregularResult":
         """Draw the data, build the model from ``seed``, train it single-threaded, test it."""
         return run_members([self])[0]
@@ -145,13 +151,10 @@ def run_members(configs: Sequence[IrregularConfig], data: Sequence[IrregularData
     train_batch = IrregularBatch.stack([d.train for d in data]).to(dtype=dtype)
     test = IrregularBatch.stack([d.test for d in data]).to(dtype=dtype)
     with threads(1):
-        model = build_model(first.model, train_batch.dim, first.hidden, first.latent, first.field_width,
-                            solver=first.solver, substeps=first.substeps, obs_std=first.obs_std,
-                            seeds=[c.seed for c in configs], gap_solver=first.gap_solver).to(dtype)
+        model = first.build(train_batch.dim, [c.seed for c in configs])
         history, seconds = train(model, step_batches(configs, data, dtype), first.epochs, first.lr,
                                  first.lr_decay, first.lr_min, first.kl_weight, first.optimizer, progress)
-        mse = evaluate(model, test, test.target)
-        mse_all = evaluate(model, test, torch.ones_like(test.target))
+        mse, mse_all = evaluate_both(model, test)
         train_mse = evaluate(model, train_batch, all_but_first(train_batch))
     return [IrregularResult(c, model, k, d, {key: v[:, k] for key, v in history.items()}, seconds / len(configs),
                             float(mse[k]), float(train_mse[k]), float(mse_all[k]))

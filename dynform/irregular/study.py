@@ -16,8 +16,8 @@ from ..precision import DTYPES
 from ..provenance import stamp
 from .data import TASKS, IrregularBatch
 from .experiment import IrregularConfig, IrregularResult, mean_baseline, run_members
-from .models import build_model
-from .training import evaluate, threads
+from .presets import PRESETS
+from .training import evaluate_both, threads
 
 
 def _names(option: str, text: str | None, default: Any, kind=str) -> list:
@@ -80,12 +80,9 @@ def load_study(path: str | Path, dtype: str | None = None) -> tuple[dict[str, An
     torch_dtype = DTYPES[config.dtype]
     test = IrregularBatch.stack([d.test for d in data]).to(dtype=torch_dtype)
     with threads(1):
-        model = build_model(config.model, test.dim, config.hidden, config.latent, config.field_width,
-                            solver=config.solver, substeps=config.substeps, obs_std=config.obs_std,
-                            seeds=[c.seed for c in configs], gap_solver=config.gap_solver).to(torch_dtype)
+        model = config.build(test.dim, [c.seed for c in configs])
         model.load_state_dict({k: v.to(torch_dtype) for k, v in torch.load(path.with_suffix(".pt")).items()})
-        mse = evaluate(model, test, test.target)
-        mse_all = evaluate(model, test, torch.ones_like(test.target))
+        mse, mse_all = evaluate_both(model, test)
     return found, [IrregularResult(c, model, k, d, {}, found["seconds"] / len(configs), float(mse[k]),
                                    run["train_mse"], float(mse_all[k]))
                    for k, (c, d, run) in enumerate(zip(configs, data, found["runs"]))]
@@ -94,7 +91,7 @@ def load_study(path: str | Path, dtype: str | None = None) -> tuple[dict[str, An
 def stored_runs(models: Sequence[str], dtype: str | None = None,
                 folder: str | Path | None = None) -> tuple[dict[str, dict[str, Any]], list[IrregularResult]]:
     """The stored anchor-scale runs of ``models`` in ``folder`` (default :data:`STORED`): their records
-    by model, and all their members evaluated again."""
+    by model, and all their members evaluated again. Each must have been trained at the anchor preset."""
     folder = STORED if folder is None else Path(folder)
     records, results = {}, []
     for model in models:
@@ -102,5 +99,8 @@ def stored_runs(models: Sequence[str], dtype: str | None = None,
         if not path.exists():
             raise ParameterError("anchor_runs", f"has no stored run of {model} ({path})")
         records[model], found = load_study(path, dtype)
+        anchor = IrregularConfig(**PRESETS["anchor"], model=model, dtype=found[0].config.dtype)
+        if any(r.config.with_(seed=anchor.seed, task=anchor.task) != anchor for r in found):
+            raise ParameterError("anchor_runs", f"holds a run of {model} with other settings than the anchor preset")
         results += found
     return records, results
