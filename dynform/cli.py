@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--out", default=None,
                    help="write the run (settings, results, date, machine, command) to this JSON file and the "
                         "trained parameters beside it (.pt)")
+    q.add_argument("--track", type=int, default=0,
+                   help="also take the test MSE every this many steps, and keep the training terms averaged "
+                        "over the same blocks, in the record (default: 0, not tracked)")
     parser.irregular = q  # type: ignore[attr-defined]
     from .book.sensitivity import VARIANTS
 
@@ -153,9 +156,10 @@ def _run(args: argparse.Namespace, argv: Sequence[str] = ()) -> dict[str, Any]:
     if args.command == "irregular":
         from .irregular.study import run_study
 
-        extra = {k: fields.pop(k) for k in ("preset", "seeds", "tasks", "out")}
+        extra = {k: fields.pop(k) for k in ("preset", "seeds", "tasks", "out", "track")}
         return run_study(IrregularConfig(**fields).validate(), extra["seeds"], extra["tasks"], extra["out"],
-                         ("python -m dynform " + " ".join(argv)).strip(), progress=sys.stderr.isatty())
+                         ("python -m dynform " + " ".join(argv)).strip(), progress=sys.stderr.isatty(),
+                         track=extra["track"])
     if args.matrix is not None:
         fields["system"] = args.matrix
     result = RunConfig(**fields).validate().run(progress=sys.stderr.isatty() and not args.json)

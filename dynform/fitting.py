@@ -38,12 +38,13 @@ def check_finite(loss: torch.Tensor, epoch: int, lr: float, shown: int | None = 
 
 def fit(objective: Objective, params: Sequence[torch.Tensor], step: Callable[[], None], epochs: int, lr: float,
         members: int, tol: float | None = None, shown: int | None = None, progress: bool = False,
-        desc: str = "train") -> Fit:
+        desc: str = "train", monitor: Callable[[int], None] | None = None) -> Fit:
     """At most ``epochs`` steps of ``step`` (an optimiser update) on the summed member losses.
 
     With ``tol``, a member stops (its loss is masked, so its parameters freeze) at its first loss below
     ``tol``, and the loop ends when all have stopped. A NaN or infinite loss raises
     :class:`~dynform.errors.TrainingDiverged` naming the epoch and the losses of the first ``shown`` members.
+    ``monitor(k)``, if given, is called after the ``k``-th step (from 1); it must not touch the parameters.
     """
     active = torch.ones(members, dtype=torch.bool)
     iterations = torch.zeros(members, dtype=torch.long)
@@ -67,6 +68,8 @@ def fit(objective: Objective, params: Sequence[torch.Tensor], step: Callable[[],
             p.grad = None
         loss.sum().backward()
         step()
+        if monitor is not None:
+            monitor(epoch)
     if tol is None:
         iterations += epochs
     return Fit({k: torch.stack(v).cpu().numpy() for k, v in history.items()}, iterations.numpy(),

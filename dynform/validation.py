@@ -107,6 +107,13 @@ def choices(name: str, values: str | Sequence[str], known: Iterable[str]) -> lis
     return values
 
 
+def counts(name: str, value: Any, known: Iterable[str]) -> dict[str, int]:
+    """A non-empty mapping from names of ``known`` to positive integers."""
+    require(name, isinstance(value, dict), f"must map names to positive integers, got {value!r}")
+    keys = choices(name, list(value), known)
+    return {k: positive_int(f"{name}[{k!r}]", value[k]) for k in keys}
+
+
 Check = Callable[[str, Any], Any]
 
 

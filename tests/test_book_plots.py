@@ -71,3 +71,20 @@ def test_mse_by_fraction_one_line_per_model_and_the_baseline():
     ax = fig.axes[0]
     assert ax.get_yscale() == "log" and [t.get_text() for t in ax.get_legend().get_texts()][-1] == "ODE-RNN"
     assert any(ln.get_label() == "mean predictor" and list(ln.get_ydata()) == [0.5, 0.5] for ln in ax.get_lines())
+
+
+def test_learning_curves_a_line_per_member_the_build_marks_and_both_levels():
+    steps = np.array([100, 200, 300])
+    panels = {"interp": {"odernn": np.array([[0.4, 0.1, 0.01], [0.3, 0.05, 0.02]])},
+              "extrap": {"odernn": np.array([[0.5, 0.3, 0.05], [0.5, 0.2, 0.04]])}}
+    marks = {"interp": {"odernn": (100, np.array([0.4, 0.3]))}}
+    fig = plots.learning_curves(steps, panels, {"odernn": "ODE-RNN"}, {"interp": 0.5, "extrap": 0.5}, marks)
+    left, right = fig.axes
+    assert left.get_yscale() == "log" and left.get_title() == "interp"
+    members = [ln for ln in left.get_lines() if list(ln.get_xdata()) == list(steps)]
+    assert len(members) == 2 and list(members[1].get_ydata()) == [0.3, 0.05, 0.02]
+    crosses = [ln for ln in left.get_lines() if ln.get_marker() == "x"]
+    assert len(crosses) == 1 and list(crosses[0].get_ydata()) == [0.4, 0.3]
+    assert not [ln for ln in right.get_lines() if ln.get_marker() == "x"]
+    levels = sorted(ln.get_ydata()[0] for ln in right.get_lines() if ln.get_linestyle() in ("--", ":"))
+    assert levels == [0.1, 0.5]

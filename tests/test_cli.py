@@ -168,3 +168,13 @@ def test_irregular_members_and_stored_record(capsys, tmp_path):
     assert record["command"].startswith("python -m dynform irregular --model odernn") and out.with_suffix(".pt").exists()
     assert main(["irregular", "--seeds", "0,x", "--epochs", "1"]) == 2
     assert "--seeds: must be comma-separated integers" in capsys.readouterr().err
+
+
+def test_irregular_track_keeps_the_test_error_along_training(capsys):
+    assert main(["irregular", "--model", "rnn", "--series", "10", "--points", "6", "--epochs", "4", "--track", "2",
+                 "--json"]) == 0
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    assert run["curve"]["step"] == [2, 4] and run["curve"]["mse"][-1] == run["mse"]
+    assert run["history"]["every"] == 2 and len(run["history"]["loss"]) == 2
+    assert main(["irregular", "--model", "rnn", "--epochs", "2", "--track", "-1"]) == 2
+    assert capsys.readouterr().err.strip().endswith("--track: must be an integer >= 0, got -1")

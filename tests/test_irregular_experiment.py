@@ -1,4 +1,6 @@
 """Irregular runs: training reduces the loss deterministically; members train as if alone."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -163,3 +165,62 @@ def test_stored_runs_refuse_a_folder_without_the_anchor_protocol(tmp_path):
     run_study(IrregularConfig(model="rnn", series=10, points=6, epochs=1), "0", "interp", str(tmp_path / "rnn.json"))
     with pytest.raises(ParameterError, match="^anchor_runs: holds a run of rnn with other settings"):
         stored_runs(["rnn"], folder=tmp_path)
+
+
+def test_tracking_the_test_error_leaves_the_training_unchanged(tmp_path):
+    """``track`` takes the test MSE along training without changing it; the record keeps the curve and
+    the training terms per block, and a loaded study gives them back."""
+    from dynform.irregular.study import blocks, curve_at, first_below, load_study, run_study
+
+    config = IrregularConfig(model="latent-ode", dataset="periodic", series=20, points=10, epochs=6, batch=4)
+    plain = run_members([config.with_(seed=s) for s in (0, 1)])
+    tracked = run_members([config.with_(seed=s) for s in (0, 1)], track=3)
+    assert [r.mse for r in tracked] == [r.mse for r in plain] and not plain[0].curve
+    assert list(tracked[1].curve["step"]) == [3, 6] and tracked[1].curve["mse"][-1] == tracked[1].mse
+    assert tracked[1].curve["mse_all"][-1] == tracked[1].mse_all
+    found = run_study(config, "0,1", "interp", str(tmp_path / "run.json"), "test", track=3)
+    _, loaded = load_study(tmp_path / "run.json")
+    for a, b in zip(loaded, tracked):
+        assert np.array_equal(a.curve["mse"], b.curve["mse"])
+        assert np.allclose(blocks(a)["kl"], blocks(b, 3)["kl"], rtol=1e-6) and list(blocks(a)["step"]) == [1.5, 4.5]
+    assert np.allclose(blocks(tracked[0], 3)["elbo"], tracked[0].history["elbo"].reshape(2, 3).mean(1))
+    assert found["runs"][0]["history"]["every"] == 3
+    curve = {"step": np.array([100, 200, 300]), "mse": np.array([0.5, 0.08, 0.01])}
+    assert first_below(curve, 0.1) == 200 and np.isnan(first_below(curve, 0.001))
+    assert curve_at(curve, 300) == 0.01 and np.isnan(curve_at(curve, 250))
+    with pytest.raises(ParameterError, match="^track: must be an integer >= 0"):
+        run_members([config], track=-1)
+
+
+def test_the_build_preset_is_the_first_steps_of_the_anchor_and_matches_the_stored_curves():
+    """The build's periodic runs are the first steps of the stored tracked runs: the same settings but
+    for the steps, and the reference values measured for the build lie on the stored curves."""
+    from dynform.book import sensitivity
+    from dynform.irregular.presets import PRESETS
+    from dynform.irregular.study import STORED, TRACK, curve_at, load_study
+
+    assert {k: v for k, v in PRESETS["build"].items() if k != "epochs"} == \
+        {k: v for k, v in PRESETS["anchor"].items() if k != "epochs"}
+    reference = sensitivity.measured()["values"]["reference"]
+    for model, steps in sensitivity.PERIODIC_BUILD_STEPS.items():
+        assert steps % TRACK == 0
+        record, results = load_study(STORED / f"{model}.json")
+        for r, run in zip(results, record["runs"]):
+            assert r.curve["step"][-1] == PRESETS["anchor"]["epochs"] and r.curve["mse"][-1] == run["mse"]
+        for task in ("interp", "extrap"):
+            at = np.mean([curve_at(r.curve, steps) for r in results if r.config.task == task])
+            key = f"irregular/periodic/{task}/{model}/mse"
+            assert abs(reference[key] - at) <= sensitivity.tolerance(key), (model, task)
+
+
+def test_the_chapter_trains_the_measured_build_steps():
+    import ast
+
+    import jupytext
+
+    nb = jupytext.read(Path(__file__).parents[1] / "chapters" / "04_irregular.md")
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assigned = {n.targets[0].id: n.value for n in ast.parse(cell.source).body if isinstance(n, ast.Assign)}
+    from dynform.book.sensitivity import PERIODIC_BUILD_STEPS
+
+    assert ast.literal_eval(assigned["build_steps"]) == PERIODIC_BUILD_STEPS

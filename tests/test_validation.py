@@ -102,3 +102,18 @@ def test_irregular_config_refuses_with_the_same_words(field, value, message):
 def test_cli_names_the_option_with_the_configs_words(capsys, args, message):
     assert main(args) == 2
     assert capsys.readouterr().err.strip() == f"dynform: error: {message}"
+
+
+@pytest.mark.parametrize("value, message", [
+    ([100], "build_steps: must map names to positive integers, got [100]"),
+    ({}, "build_steps: must be distinct names from rnn, odernn, got []"),
+    ({"lstm": 100}, "build_steps: must be distinct names from rnn, odernn, got ['lstm']"),
+    ({"odernn": 0}, "build_steps['odernn']: must be a positive integer, got 0"),
+])
+def test_a_mapping_of_counts_refuses_with_one_line(value, message):
+    from dynform import validation
+
+    with pytest.raises(ParameterError) as err:
+        validation.counts("build_steps", value, ["rnn", "odernn"])
+    assert str(err.value) == message
+    assert validation.counts("build_steps", {"odernn": 5}, ["rnn", "odernn"]) == {"odernn": 5}

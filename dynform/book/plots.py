@@ -315,6 +315,29 @@ def mse_by_fraction(fractions: Sequence[float], rows: Mapping[str, tuple[np.ndar
     return fig
 
 
+def learning_curves(steps: np.ndarray, panels: Mapping[str, Mapping[str, np.ndarray]], labels: Mapping[str, str],
+                    baselines: Mapping[str, float], marks: Mapping[str, Mapping[str, tuple[int, np.ndarray]]]) -> Figure:
+    """Test MSE during training, one panel per task: ``panels[task][model]`` (members, S) at ``steps``
+    (S,), a thin line per member, log scale; the mean predictor's error (dashed) and a fifth of it
+    (dotted); ``marks[task][model] = (step, values (members,))`` drawn as crosses."""
+    fig, axes = _figure(len(panels), figsize=(3.9 * len(panels) + 1.6, 3.2), sharey=True)
+    for ax, (task, curves) in zip(axes, panels.items()):
+        for key, values in curves.items():
+            for k, row in enumerate(np.atleast_2d(values)):
+                ax.plot(steps, row, color=IRREGULAR_COLORS.get(key), lw=0.9, label=labels[key] if k == 0 else None)
+            if key in marks.get(task, {}):
+                step, at = marks[task][key]
+                ax.plot(np.full(len(at), step), at, "x", color=IRREGULAR_COLORS.get(key), ms=6, mew=1.4,
+                        label=f"{labels[key]}, this build")
+        ax.axhline(baselines[task], color=COLORS["true"], ls="--", lw=1, label="mean predictor")
+        ax.axhline(baselines[task] / 5, color=COLORS["true"], ls=":", lw=1, label="mean predictor / 5")
+        ax.set_yscale("log")
+        ax.set(xlabel="optimiser step", title=task)
+    axes[0].set_ylabel("test MSE (held-out points)")
+    axes[-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    return fig
+
+
 def latent_samples(t: np.ndarray, y: np.ndarray, observed: np.ndarray, samples: np.ndarray, mean: np.ndarray) -> Figure:
     """Trajectories decoded from samples of q(z0) (thin lines) and from its mean (thick), one panel per
     series; the first component of the data."""
@@ -334,10 +357,11 @@ def latent_samples(t: np.ndarray, y: np.ndarray, observed: np.ndarray, samples: 
     return fig
 
 
-def elbo_curves(history: Mapping[str, np.ndarray]) -> Figure:
-    """Latent ODE training: the ELBO and its two terms (log-likelihood, KL) against the optimiser step."""
+def elbo_curves(history: Mapping[str, np.ndarray], steps: np.ndarray | None = None) -> Figure:
+    """Latent ODE training: the ELBO and its two terms (log-likelihood, KL) against the optimiser step
+    (``steps``, default 0, 1, ...: one value per step; else the steps the values stand for)."""
     fig, (ax1, ax2) = _figure(2)
-    steps = np.arange(len(history["elbo"]))
+    steps = np.arange(len(history["elbo"])) if steps is None else np.asarray(steps)
     color = IRREGULAR_COLORS["latent-ode"]
     ax1.plot(steps, history["elbo"], color=color, label="ELBO")
     ax1.plot(steps, history["loglik"], "--", color=COLORS["true"], label="log-likelihood")

@@ -115,6 +115,8 @@ class IrregularResult:
     train_mse: float  #: MSE on all points (after the first) of the training series
     mse_all: float  #: test MSE on every point of the test series, observed ones included (latent_ode's convention)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: with ``track``: the test MSE during training, ``step`` (S,) and both conventions ``mse``, ``mse_all`` (S,)
+    curve: dict[str, np.ndarray] = field(default_factory=dict)
 
     def stacked(self, batch: IrregularBatch) -> IrregularBatch:
         """``batch`` repeated for every member, so that the model can run it."""
@@ -136,12 +138,15 @@ class IrregularResult:
 
 
 def run_members(configs: Sequence[IrregularConfig], data: Sequence[IrregularData] | None = None,
-                progress: bool = False) -> list[IrregularResult]:
+                progress: bool = False, track: int = 0) -> list[IrregularResult]:
     """Train one model whose member ``k`` has the settings ``configs[k]`` and the data ``data[k]``.
 
     The settings may differ only in ``seed`` and ``task`` (and so in the data); member ``k`` starts from
-    ``configs[k].seed``. Training runs single-threaded. Returns one result per member.
+    ``configs[k].seed``. Training runs single-threaded. With ``track > 0`` the test MSE is also taken
+    every ``track`` steps (``curve`` of each result); this draws nothing at random, so the training is
+    the same. Returns one result per member.
     """
+    check.non_negative_int("track", track)
     first = configs[0].validate()
     for c in configs:
         if replace(c.validate(), seed=first.seed, task=first.task) != first:
@@ -152,26 +157,37 @@ def run_members(configs: Sequence[IrregularConfig], data: Sequence[IrregularData
     test = IrregularBatch.stack([d.test for d in data]).to(dtype=dtype)
     with threads(1):
         model = first.build(train_batch.dim, [c.seed for c in configs])
+        taken: list[tuple[int, np.ndarray, np.ndarray]] = []
+
+        def monitor(step: int) -> None:
+            if step % track == 0:
+                taken.append((step, *evaluate_both(model, test)))
+                model.train()
+
         history, seconds = train(model, step_batches(configs, data, dtype), first.epochs, first.lr,
-                                 first.lr_decay, first.lr_min, first.kl_weight, first.optimizer, progress)
+                                 first.lr_decay, first.lr_min, first.kl_weight, first.optimizer, progress,
+                                 monitor if track else None)
         mse, mse_all = evaluate_both(model, test)
         train_mse = evaluate(model, train_batch, all_but_first(train_batch))
+    steps = np.array([s for s, _, _ in taken], dtype=int)
+    curves = [{"step": steps, "mse": np.array([m[k] for _, m, _ in taken]),
+               "mse_all": np.array([a[k] for _, _, a in taken])} if taken else {} for k in range(len(configs))]
     return [IrregularResult(c, model, k, d, {key: v[:, k] for key, v in history.items()}, seconds / len(configs),
-                            float(mse[k]), float(train_mse[k]), float(mse_all[k]))
+                            float(mse[k]), float(train_mse[k]), float(mse_all[k]), curve=curves[k])
             for k, (c, d) in enumerate(zip(configs, data))]
 
 
 def benchmark(config: IrregularConfig, models: Sequence[str], datasets: Sequence[str], tasks: Sequence[str],
-              seeds: Sequence[int], progress: bool = False) -> list[IrregularResult]:
+              seeds: Sequence[int], progress: bool = False, track: int = 0) -> list[IrregularResult]:
     """Every model on every dataset, task and seed. One data draw per (dataset, task, seed), shared by
     the models; for each model and dataset the tasks and seeds train together as members of one model
-    (with a progress bar per model if ``progress``)."""
+    (with a progress bar per model if ``progress``, the test MSE every ``track`` steps if ``track``)."""
     results = []
     for dataset in datasets:
         configs = [config.with_(dataset=dataset, task=task, seed=seed) for task in tasks for seed in seeds]
         data = [c.data() for c in configs]
         for m in models:
-            results += run_members([c.with_(model=m) for c in configs], data, progress)
+            results += run_members([c.with_(model=m) for c in configs], data, progress, track)
     return results
 
 

@@ -39,14 +39,16 @@ def all_but_first(batch: IrregularBatch) -> torch.Tensor:
 
 def train(model: IrregularModel, batches: Callable[[int], IrregularBatch], epochs: int, lr: float,
           lr_decay: float = 1.0, lr_min: float = 0.0, kl_weight: Callable[[int], float] = lambda step: 1.0,
-          optimizer: str = "adam", progress: bool = False) -> tuple[dict[str, np.ndarray], float]:
+          optimizer: str = "adam", progress: bool = False,
+          monitor: Callable[[int], None] | None = None) -> tuple[dict[str, np.ndarray], float]:
     """``epochs`` steps of ``optimizer`` (a key of :data:`OPTIMIZERS`) on ``model.loss``, step ``k`` on the stacked batch ``batches(k)`` scored on
     every point but the first of each series.
 
     The members' losses are summed, and the optimiser acts on each parameter entry separately, so every member
     trains as if alone. The learning rate is ``max(lr * lr_decay^k, lr_min)`` at step ``k``; the Latent
-    ODE's KL term has weight ``kl_weight(k)``. Returns the history (``loss`` and the model's loss terms,
-    arrays of shape (epochs, K)) and the wall time. A NaN or infinite loss raises
+    ODE's KL term has weight ``kl_weight(k)``; ``monitor(k)`` is called after step ``k`` (from 1).
+    Returns the history (``loss`` and the model's loss terms, arrays of shape (epochs, K)) and the
+    wall time. A NaN or infinite loss raises
     :class:`~dynform.errors.TrainingDiverged`.
     """
     params = list(model.parameters())
@@ -66,7 +68,8 @@ def train(model: IrregularModel, batches: Callable[[int], IrregularBatch], epoch
             decay.step()
 
     model.train()
-    record = fit(objective, params, step, epochs, lr, model.members, progress=progress, desc=model.kind)
+    record = fit(objective, params, step, epochs, lr, model.members, progress=progress, desc=model.kind,
+                 monitor=monitor)
     return record.history, record.seconds
 
 
