@@ -213,9 +213,8 @@ def _irregular_numbers(dtype: str) -> dict[str, float]:
     out: dict[str, float] = {}
     spiral = irr.benchmark(irr.IrregularConfig(dtype=dtype), tuple(irr.MODELS), ("spiral",), ("interp", "extrap"),
                            IRREGULAR_SEEDS)
-    periodic = [r for m, steps in PERIODIC_BUILD_STEPS.items()
-                for r in irr.benchmark(irr.IrregularConfig(**{**PRESETS["build"], "epochs": steps}, dtype=dtype), [m],
-                                       ("periodic",), ("interp", "extrap"), IRREGULAR_SEEDS)]
+    periodic = irr.benchmark(irr.IrregularConfig(**PRESETS["build"], dtype=dtype), PERIODIC_BUILD_STEPS,
+                             ("periodic",), ("interp", "extrap"), IRREGULAR_SEEDS)
     _, anchor = stored_runs(tuple(irr.MODELS), dtype)
     for prefix, results in (("irregular", spiral + periodic), ("irregular/periodic-anchor", anchor)):
         for row in irr.summarize(results):

@@ -5,7 +5,7 @@ tasks and seeds, and what the chapter reads off it."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -177,17 +177,19 @@ def run_members(configs: Sequence[IrregularConfig], data: Sequence[IrregularData
             for k, (c, d) in enumerate(zip(configs, data))]
 
 
-def benchmark(config: IrregularConfig, models: Sequence[str], datasets: Sequence[str], tasks: Sequence[str],
-              seeds: Sequence[int], progress: bool = False, track: int = 0) -> list[IrregularResult]:
+def benchmark(config: IrregularConfig, models: Sequence[str] | Mapping[str, int], datasets: Sequence[str],
+              tasks: Sequence[str], seeds: Sequence[int], progress: bool = False, track: int = 0) -> list[IrregularResult]:
     """Every model on every dataset, task and seed. One data draw per (dataset, task, seed), shared by
     the models; for each model and dataset the tasks and seeds train together as members of one model
-    (with a progress bar per model if ``progress``, the test MSE every ``track`` steps if ``track``)."""
+    (with a progress bar per model if ``progress``, the test MSE every ``track`` steps if ``track``).
+    ``models`` may map each model to its own number of steps (``epochs``)."""
+    steps = dict(models) if isinstance(models, Mapping) else {m: config.epochs for m in models}
     results = []
     for dataset in datasets:
         configs = [config.with_(dataset=dataset, task=task, seed=seed) for task in tasks for seed in seeds]
         data = [c.data() for c in configs]
-        for m in models:
-            results += run_members([c.with_(model=m) for c in configs], data, progress, track)
+        for m, epochs in steps.items():
+            results += run_members([c.with_(model=m, epochs=epochs) for c in configs], data, progress, track)
     return results
 
 
