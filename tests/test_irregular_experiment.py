@@ -224,3 +224,37 @@ def test_the_chapter_trains_the_measured_build_steps():
     from dynform.book.sensitivity import PERIODIC_BUILD_STEPS
 
     assert ast.literal_eval(assigned["build_steps"]) == PERIODIC_BUILD_STEPS
+
+
+def test_step_flops_counts_every_matrix_product_of_the_latent_ode():
+    """The forward count is the Latent ODE's matrix products written out (GRU encoder at every point,
+    one Euler step per gap, the posterior map, four RK4 field calls per gap, the output map), the
+    gradient adds at most twice that, and the count scales with the batch."""
+    from dynform.irregular.cost import step_flops
+
+    config = IrregularConfig(model="latent-ode", dataset="periodic", series=10, points=7, batch=4, hidden=3,
+                             latent=2, width=5, substeps=1, gap_solver="euler")
+    K, B, T, n, H, L, W = 2, 4, 7, 1, 3, 2, 5
+    found = step_flops([config.with_(seed=s) for s in range(K)])
+    encoder = T * 2 * K * B * (n + H) * 3 * H + (T - 1) * 2 * K * B * 2 * H * W + 2 * K * B * H * 2 * L
+    decoder = (T - 1) * 4 * 2 * K * B * 2 * L * W + 2 * K * B * T * L * n
+    assert found["forward"] == encoder + decoder
+    assert 2 * found["forward"] < found["step"] <= 3 * found["forward"]
+    assert step_flops([config.with_(seed=s, batch=8) for s in range(K)])["step"] == 2 * found["step"]
+
+
+def test_every_stored_anchor_run_carries_its_learning_curve():
+    """Each stored model was trained with ``--track``: its curve ends at the last step with the stored
+    final test error, and its training terms cover every block of steps."""
+    import json
+
+    from dynform.irregular.presets import PRESETS
+    from dynform.irregular.study import STORED, TRACK
+
+    for model in MODELS:
+        record = json.loads((STORED / f"{model}.json").read_text())
+        assert f"--track {TRACK} " in record["command"], model
+        for run in record["runs"]:
+            assert run["curve"]["step"] == list(range(TRACK, PRESETS["anchor"]["epochs"] + 1, TRACK))
+            assert run["curve"]["mse"][-1] == run["mse"] and run["curve"]["mse_all"][-1] == run["mse_all"]
+            assert run["history"]["every"] == TRACK and len(run["history"]["loss"]) == len(run["curve"]["step"])

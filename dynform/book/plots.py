@@ -320,7 +320,7 @@ def learning_curves(steps: np.ndarray, panels: Mapping[str, Mapping[str, np.ndar
     """Test MSE during training, one panel per task: ``panels[task][model]`` (members, S) at ``steps``
     (S,), a thin line per member, log scale; the mean predictor's error (dashed) and a fifth of it
     (dotted); ``marks[task][model] = (step, values (members,))`` drawn as crosses."""
-    fig, axes = _figure(len(panels), figsize=(3.9 * len(panels) + 1.6, 3.2), sharey=True)
+    fig, axes = _figure(len(panels), figsize=(3.9 * len(panels) + 1.6, 3.6), sharey=True)
     for ax, (task, curves) in zip(axes, panels.items()):
         for key, values in curves.items():
             for k, row in enumerate(np.atleast_2d(values)):

@@ -104,7 +104,7 @@ def first_below(curve: dict[str, np.ndarray], level: float) -> float:
 
 #: The stored runs of the periodic study at the anchor's scale, one record (``MODEL.json``) and its
 #: parameters (``MODEL.pt``) per model, written by ``python -m dynform irregular --preset anchor
-#: --model MODEL --seeds 0,1,2 --tasks interp,extrap --out dynform/irregular/anchor/MODEL.json``.
+#: --model MODEL --seeds 0,1,2 --tasks interp,extrap --track 100 --out dynform/irregular/anchor/MODEL.json``.
 STORED = Path(__file__).parent / "anchor"
 
 
