@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("sensitivity", help="measure how far the headline numbers move under rounding alone")
     r.add_argument("--out", default=None, help="JSON file to write (default: the package's sensitivity.json)")
     r.add_argument("--jobs", type=int, default=2, help="variants run at once, each in its own process")
-    r.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated (default: all)")
+    r.add_argument("--variants", default="", help=f"comma-separated, of {', '.join(VARIANTS)} "
+                   "(default: all that this CPU can run)")
     r.add_argument("--no-irregular", dest="irregular", action="store_false", help="leave out the irregular runs")
     r.add_argument("--figures", action="store_true",
                    help="instead, re-execute the chapters under other math kernels and measure each figure's change")
@@ -235,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 found = measure_figures(chapters, jobs=args.jobs)
                 print(json.dumps(found, indent=1))
                 return 0
-            measure(args.out, tuple(args.variants.split(",")), args.irregular, args.jobs,
+            measure(args.out, tuple(args.variants.split(",")) if args.variants else None, args.irregular, args.jobs,
                     ("python -m dynform " + " ".join(argv)).strip(), progress=sys.stderr.isatty())
         except ParameterError as err:
             print(f"dynform: error: --{err}", file=sys.stderr)

@@ -62,3 +62,17 @@ def test_a_number_read_off_the_model_carries_its_replicas_spread():
     alone = run(stated("spiral", "nnm").with_(epochs=300, rounding=0))
     assert sensitivity.prediction(alone, lambda k: alone.one_step(probe, k)[0][0, 0]).tol == pytest.approx(
         sensitivity.relative_tolerance("spiral/nnm/loss") * abs(fn(0)), rel=1e-6)
+
+
+def test_every_openblas_kernel_family_is_measured_and_a_variant_this_cpu_cannot_run_is_left_out(monkeypatch, capsys):
+    """The measurement forces each of OpenBLAS's x86 kernel families, for the headline numbers and for
+    the readings search; a variant whose instructions the CPU lacks is left out, with its name said."""
+    from dynform.note.readings import ROUNDING_VARIANTS, rounding_measured
+
+    families = {v.env.get("OPENBLAS_CORETYPE") for v in sensitivity.VARIANTS.values()}
+    assert {"Prescott", "Sandybridge", "Haswell", "SkylakeX"} <= families
+    assert {"openblas-sandybridge", "openblas-haswell", "openblas-skylakex"} <= set(ROUNDING_VARIANTS)
+    assert set(rounding_measured()["variants"]) == set(ROUNDING_VARIANTS)
+    monkeypatch.setattr(sensitivity, "cpu_flags", lambda: frozenset({"avx", "avx2"}))
+    assert sensitivity.here(["reference", "openblas-haswell", "openblas-skylakex"]) == ["reference", "openblas-haswell"]
+    assert "openblas-skylakex" in capsys.readouterr().err

@@ -54,6 +54,22 @@ class Variant:
     dtype: str = "float32"
     init_ulp: int = 0
     data_ulp: int = 0  #: regular runs only: one training sample one ulp up
+    cpu_flag: str = ""  #: an instruction set the variant's kernels need (a flag of /proc/cpuinfo)
+
+    def runs_here(self) -> bool:
+        """Whether this CPU can run the variant's kernels (a variant without ``cpu_flag`` always can)."""
+        return not self.cpu_flag or self.cpu_flag in cpu_flags()
+
+
+@lru_cache(maxsize=1)
+def cpu_flags() -> frozenset[str]:
+    """The instruction-set flags of this CPU (empty where /proc/cpuinfo cannot be read)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return frozenset()
+    line = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
+    return frozenset(line.partition(":")[2].split())
 
 
 #: numpy's dispatched x86 SIMD levels above its baseline: disabled, numpy computes tanh and the other
@@ -69,6 +85,14 @@ VARIANTS: dict[str, Variant] = {
     "both": Variant("ATEN_CPU_CAPABILITY=default and MKL_CBWR=COMPATIBLE",
                     {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"}),
     "openblas-generic": Variant("OPENBLAS_CORETYPE=Prescott (numpy's BLAS)", {"OPENBLAS_CORETYPE": "Prescott"}),
+    # OpenBLAS's other x86 kernel families (numpy's matrix products): every x86 CPU gets one of these
+    # four (Zen uses the Haswell kernels; Cooperlake and Sapphire Rapids give SkylakeX's numbers)
+    "openblas-sandybridge": Variant("OPENBLAS_CORETYPE=Sandybridge (AVX)", {"OPENBLAS_CORETYPE": "Sandybridge"},
+                                    cpu_flag="avx"),
+    "openblas-haswell": Variant("OPENBLAS_CORETYPE=Haswell (AVX2; also Zen)", {"OPENBLAS_CORETYPE": "Haswell"},
+                                cpu_flag="avx2"),
+    "openblas-skylakex": Variant("OPENBLAS_CORETYPE=SkylakeX (AVX-512)", {"OPENBLAS_CORETYPE": "SkylakeX"},
+                                 cpu_flag="avx512f"),
     "numpy-baseline": Variant(f"NPY_DISABLE_CPU_FEATURES={NUMPY_SIMD} (numpy's SIMD functions)",
                               {"NPY_DISABLE_CPU_FEATURES": NUMPY_SIMD}),
     "all-kernels": Variant("all four kernel changes", {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE",
@@ -264,6 +288,15 @@ def seed_spread(members: int = 16) -> dict[str, dict[str, float]]:
     return out
 
 
+def here(names: Sequence[str]) -> list[str]:
+    """The variants of ``names`` this CPU can run; the others are named on stderr, left out."""
+    kept = [n for n in names if VARIANTS[n].runs_here()]
+    if len(kept) < len(names):
+        print(f"left out (this CPU lacks their instructions): {', '.join(n for n in names if n not in kept)}",
+              file=sys.stderr)
+    return kept
+
+
 def in_variant(name: str, call: str, imports: str) -> Any:
     """The JSON value of the Python expression ``call`` (after ``imports``), computed in a fresh process
     with the environment of variant ``name`` (the kernel choice is read when torch starts)."""
@@ -282,7 +315,7 @@ def _run_variant(name: str, irregular: bool) -> dict[str, Any]:
                       f"v = headline_numbers({v.dtype!r}, {v.init_ulp}, {v.data_ulp}, {irregular}, h)")
 
 
-def measure(path: Path | None = None, variants: Sequence[str] = tuple(VARIANTS), irregular: bool = True,
+def measure(path: Path | None = None, variants: Sequence[str] | None = None, irregular: bool = True,
             jobs: int = 2, command: str = "python -m dynform sensitivity", progress: bool = False) -> dict[str, Any]:
     """Run every variant in its own process (``jobs`` at a time), add the seed spread, write JSON.
 
@@ -294,6 +327,7 @@ def measure(path: Path | None = None, variants: Sequence[str] = tuple(VARIANTS),
 
     from tqdm import tqdm
 
+    variants = here(VARIANTS) if variants is None else list(variants)
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown or "reference" not in variants:
         from ..errors import ParameterError
@@ -506,7 +540,8 @@ def statistic(result, fn, quantity: str = "loss", like: str | None = None):
 
 #: Rounding variants of float32 grouped as the chapter's table shows them.
 GROUPS: dict[str, tuple[str, ...]] = {
-    "math kernels": ("aten-avx2", "aten-default", "mkl-compatible", "both", "openblas-generic", "numpy-baseline",
+    "math kernels": ("aten-avx2", "aten-default", "mkl-compatible", "both", "openblas-generic",
+                     "openblas-sandybridge", "openblas-haswell", "openblas-skylakex", "numpy-baseline",
                      "all-kernels"),
     "2 threads": ("threads-2",),
     "parameters + 1 ulp": ("ulp",),
@@ -581,8 +616,9 @@ def growth(model: str) -> dict[str, np.ndarray]:
 
 # --- figures ----------------------------------------------------------------------------------------
 
-#: Figures are compared as images: RMS pixel difference (0-255) at most FIGURE_SAFETY times what the
-#: math kernels of another CPU produced, and at least FIGURE_FLOOR (antialiasing of identical data).
+#: Figures are compared as images: RMS pixel difference (0-255) at most FIGURE_SAFETY times the most
+#: that the math kernels of other CPUs (:data:`FIGURE_VARIANTS`) produced, and at least FIGURE_FLOOR
+#: (antialiasing of identical data).
 FIGURE_SAFETY = 3.0
 FIGURE_FLOOR = 1.0
 
@@ -607,17 +643,25 @@ def figure_rms(stored: Path, fresh: Path) -> dict[str, float]:
     return {name: rms_difference(a[name], b[name]) for name in sorted(set(a) & set(b))}
 
 
-def measure_figures(chapters: Sequence[Path], variant: str = "all-kernels", jobs: int = 2) -> dict[str, float]:
-    """Execute each chapter's stored notebook again under ``variant``'s environment and record, per
-    glued figure, the RMS difference from the stored one; merged into the committed measurement (the
-    figures of chapters not given keep their recorded values)."""
+#: The variants the figures are re-executed under: every change of the math kernels at once, and
+#: each of OpenBLAS's other x86 kernel families.
+FIGURE_VARIANTS = ("all-kernels", "openblas-sandybridge", "openblas-haswell", "openblas-skylakex")
+
+
+def measure_figures(chapters: Sequence[Path], variants: Sequence[str] = FIGURE_VARIANTS,
+                    jobs: int = 2) -> dict[str, float]:
+    """Execute each chapter's stored notebook again under each of ``variants`` (those this CPU can
+    run) and record, per glued figure, the largest RMS difference from the stored one; merged into the
+    committed measurement (the figures of chapters not given keep their recorded values)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    env = {**os.environ, **BASE_ENV, **VARIANTS[variant].env}
+    variants = here(variants)
 
-    def one(md: Path) -> dict[str, float]:
+    def one(task: tuple[str, Path]) -> dict[str, float]:
+        variant, md = task
+        env = {**os.environ, **BASE_ENV, **VARIANTS[variant].env}
         stored = md.with_suffix(".ipynb")
-        fresh = stored.with_name(f"_rounding_{stored.name}")
+        fresh = stored.with_name(f"_rounding_{variant}_{stored.name}")
         try:
             subprocess.run([sys.executable, "-m", "jupyter", "execute", "--timeout=900", f"--output={fresh.stem}",
                             str(stored)], env=env, check=True, capture_output=True, text=True)
@@ -627,14 +671,15 @@ def measure_figures(chapters: Sequence[Path], variant: str = "all-kernels", jobs
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         found: dict[str, float] = {}
-        for part in pool.map(one, chapters):
-            found.update(part)
+        for part in pool.map(one, [(v, md) for v in variants for md in chapters]):
+            for name, rms in part.items():
+                found[name] = max(found.get(name, 0.0), rms)
     path = Path(str(resources.files(__package__).joinpath(DATA_FILE)))
     data = json.loads(path.read_text())
     previous = data.get("figures", {})
-    if previous.get("variant", variant) != variant:
+    if previous.get("variants") != list(variants):
         previous = {}
-    data["figures"] = {"variant": variant, "rms": {**previous.get("rms", {}), **found}}
+    data["figures"] = {"variants": list(variants), "rms": {**previous.get("rms", {}), **found}}
     path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     measured.cache_clear()
     return found

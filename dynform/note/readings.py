@@ -363,7 +363,8 @@ def stored_factorial() -> tuple[dict[str, Any], list[Row]] | None:
 #: The committed measurement of :func:`measure_rounding` (package data).
 ROUNDING_FILE = "readings_rounding.json"
 #: The rounding variants it runs (names of :data:`dynform.book.sensitivity.VARIANTS`).
-ROUNDING_VARIANTS = ("reference", "all-kernels", "data-ulp-1")
+ROUNDING_VARIANTS = ("reference", "all-kernels", "openblas-sandybridge", "openblas-haswell", "openblas-skylakex",
+                     "data-ulp-1")
 
 
 def rounding_values(members: int = 16, seed: int = 0, data_ulp: int = 0) -> dict[str, dict[str, Any]]:
@@ -384,7 +385,7 @@ def measure_rounding(path: str | None = None, jobs: int = 2, command: str = "") 
     from concurrent.futures import ThreadPoolExecutor
     from pathlib import Path
 
-    from ..book.sensitivity import VARIANTS, in_variant
+    from ..book.sensitivity import VARIANTS, here, in_variant
     from ..provenance import stamp
 
     def one(name: str) -> dict[str, Any]:
@@ -392,12 +393,13 @@ def measure_rounding(path: str | None = None, jobs: int = 2, command: str = "") 
         return in_variant(name, f"rounding_values(data_ulp={ulp})", "from dynform.note.readings import rounding_values")
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        done = dict(zip(ROUNDING_VARIANTS, pool.map(one, ROUNDING_VARIANTS)))
+        variants = here(ROUNDING_VARIANTS)
+        done = dict(zip(variants, pool.map(one, variants)))
     ref = done["reference"]
     deviations: dict[str, dict[str, float]] = {}
     for key, base in ref.items():
         out = deviations.setdefault(key, {"loss": 0.0, "iterations": 0.0})
-        for name in ROUNDING_VARIANTS[1:]:
+        for name in variants[1:]:
             other = done[name].get(key)
             if other is None:  # a combination the nudged run did not point to
                 continue
@@ -410,7 +412,7 @@ def measure_rounding(path: str | None = None, jobs: int = 2, command: str = "") 
                 for (i, j), d in np.ndenumerate(diff):
                     q = f"matrix[{i + 1},{j + 1}]"
                     out[q] = max(out.get(q, 0.0), float(d))
-    result = {"provenance": stamp(command), "variants": list(ROUNDING_VARIANTS), "seed": 0, "deviations": deviations,
+    result = {"provenance": stamp(command), "variants": variants, "seed": 0, "deviations": deviations,
               "reference": ref}
     target = Path(path) if path else Path(str(resources.files(__package__).joinpath(ROUNDING_FILE)))
     target.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
