@@ -5,7 +5,8 @@ changes the leading digits of a trained number. This module measures that growth
 number of the book (Tables 1 and 2, the learned matrices, the irregular test MSEs):
 
 * :data:`VARIANTS` are the ways rounding can change without the method changing: the math kernels
-  (``ATEN_CPU_CAPABILITY``, ``MKL_CBWR``), the thread count, a one-ulp nudge of the initial
+  (``ATEN_CPU_CAPABILITY``, ``MKL_CBWR``, numpy's SIMD functions and each of OpenBLAS's x86 kernel
+  families), the thread count, a one-ulp nudge of the initial
   parameters, and the precision (float32 against float64). Each variant runs in a fresh process,
   because the kernel choice is read when torch starts.
 * :func:`headline_numbers` computes every headline number in the current process.
