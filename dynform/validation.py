@@ -117,9 +117,10 @@ def counts(name: str, value: Any, known: Iterable[str]) -> dict[str, int]:
 Check = Callable[[str, Any], Any]
 
 
-def setting(default: Any, help: str, check: Check | None = None) -> Any:
-    """A config field with its help text (what the CLI shows) and its check ``check(name, value)``."""
-    return field(default=default, metadata={"help": help, "check": check})
+def setting(default: Any, help: str, check: Check | None = None, compare: bool = True) -> Any:
+    """A config field with its help text (what the CLI shows) and its check ``check(name, value)``;
+    ``compare=False`` leaves it out of comparisons (where a run happens, not what it is)."""
+    return field(default=default, metadata={"help": help, "check": check}, compare=compare)
 
 
 class one_of:

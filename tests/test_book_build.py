@@ -51,7 +51,7 @@ BAD_INPUTS = [
     (["-p", "model", "lstm"], "model", "model: unknown model 'lstm' (choices: nn, nnm, node, nodem)"),
     (["-p", "hidden", "0"], "hidden", "hidden: must be a positive integer, got 0"),
     (["-y", "y0: [.nan, 0.0]"], "y0", "y0: must be 2 finite numbers, got [nan, 0.0]"),
-    (["-p", "device", "cuda"], "device", "device: 'cuda' was asked for but no CUDA GPU is available; use 'cpu'"),
+    (["-p", "device", "cuda"], "device", "device: 'cuda' was asked for but no CUDA GPU is available; use 'cpu' or 'auto'"),
 ]
 DIVERGING = ["-p", "model", "nodem", "-p", "lr", "10.0", "-p", "epochs", "50"]
 

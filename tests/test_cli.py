@@ -68,7 +68,7 @@ def test_cuda_without_gpu_one_line(capsys):
         pytest.skip("a CUDA GPU is present: --device cuda is valid here")
     assert main(["train", "--device", "cuda", "--epochs", "5"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "dynform: error: --device: 'cuda' was asked for but no CUDA GPU is available; use 'cpu'"
+    assert err == "dynform: error: --device: 'cuda' was asked for but no CUDA GPU is available; use 'cpu' or 'auto'"
 
 
 def test_divergence_exit_3_names_epoch_and_smaller_lr(capsys):

@@ -147,7 +147,10 @@ def test_the_stored_anchor_runs_are_the_anchor_protocol_and_evaluate_again():
 
     for model in MODELS:
         record, results = load_study(STORED / f"{model}.json")
-        assert record["settings"] == asdict(IrregularConfig(**PRESETS["anchor"], model=model))
+        anchor = {**PRESETS["anchor"], "model": model}
+        assert {k: v for k, v in record["settings"].items() if k != "device"} == \
+            {k: v for k, v in asdict(IrregularConfig(**anchor)).items() if k != "device"}
+        assert record["settings"].get("device", "cpu") == "cpu"  # trained on the cpu, where its tolerance was measured
         assert sorted((r["task"], r["seed"]) for r in record["runs"]) == [(t, s) for t in ("extrap", "interp")
                                                                            for s in (0, 1, 2)]
         assert record["command"].startswith("python -m dynform irregular --preset anchor")
@@ -199,8 +202,9 @@ def test_the_build_preset_is_the_first_steps_of_the_anchor_and_matches_the_store
     from dynform.irregular.presets import PRESETS
     from dynform.irregular.study import STORED, TRACK, curve_at, load_study
 
-    assert {k: v for k, v in PRESETS["build"].items() if k != "epochs"} == \
-        {k: v for k, v in PRESETS["anchor"].items() if k != "epochs"}
+    assert {k: v for k, v in PRESETS["build"].items() if k not in ("epochs", "device")} == \
+        {k: v for k, v in PRESETS["anchor"].items() if k not in ("epochs", "device")}
+    assert PRESETS["build"]["device"] == "cpu" and PRESETS["anchor"]["device"] == "auto"
     reference = sensitivity.measured()["values"]["reference"]
     for model, steps in sensitivity.PERIODIC_BUILD_STEPS.items():
         assert steps % TRACK == 0

@@ -35,7 +35,7 @@ RUN = [
     ('optimizer', 'adam', "optimizer: unknown optimizer 'adam' (choices: algorithm1, torch-rmsprop)"),
     ('solver', 'rk5', "solver: unknown solver 'rk5' (choices: rk4, euler, odeint:dopri5, odeint:dopri8, odeint:bosh3, odeint:adaptive_heun, odeint:euler, odeint:midpoint, odeint:rk4, odeint:explicit_adams)"),
     ('data_mode', 'euler', "data_mode: unknown data mode 'euler' (choices: exact, rk4)"),
-    ('device', 'tpu', "device: unknown device 'tpu' (choices: cpu, cuda)"),
+    ('device', 'tpu', "device: unknown device 'tpu' (choices: cpu, cuda, auto)"),
     ('dtype', 'float16', "dtype: unknown dtype 'float16' (choices: float32, float64)"),
     ('init_ulp', -1, 'init_ulp: must be an integer >= 0, got -1'),
     ('data_ulp', 15, 'data_ulp: must be at most 14 (the predicted entries), got 15'),

@@ -45,13 +45,15 @@ def _fresh(config: "IrregularConfig", data: IrregularData, rng: np.random.Genera
     return draw_values(data.name, data.task, t, rng, config.obs_frac, config.noise, data.window)
 
 
-def step_batches(configs: Sequence["IrregularConfig"], data: Sequence[IrregularData],
-                 dtype: torch.dtype) -> Callable[[int], IrregularBatch]:
-    """``step -> batch`` stacked over members (leading axis K = ``len(configs)``), in ``dtype``."""
+def step_batches(configs: Sequence["IrregularConfig"], data: Sequence[IrregularData], dtype: torch.dtype,
+                 device: torch.device | str = "cpu") -> Callable[[int], IrregularBatch]:
+    """``step -> batch`` stacked over members (leading axis K = ``len(configs)``), in ``dtype`` on
+    ``device`` (drawn on the cpu, so the batches are the same on every device)."""
     first = configs[0]
     if first.batch == 0:
-        whole = IrregularBatch.stack([d.train for d in data]).to(dtype=dtype)
+        whole = IrregularBatch.stack([d.train for d in data]).to(device=device, dtype=dtype)
         return lambda step: whole
     draw = _pool if first.sampling == "pool" else _fresh
     rngs = [np.random.default_rng([c.seed, BATCH_STREAM]) for c in configs]
-    return lambda step: IrregularBatch.stack([draw(c, d, g) for c, d, g in zip(configs, data, rngs)]).to(dtype=dtype)
+    return lambda step: IrregularBatch.stack([draw(c, d, g) for c, d, g in zip(configs, data, rngs)]).to(
+        device=device, dtype=dtype)

@@ -12,6 +12,7 @@ import torch
 
 from .. import validation as check
 from ..validation import setting
+from ..devices import device_check, resolve_device
 from ..errors import ParameterError
 from ..layers import parameter_count
 from ..precision import DTYPES
@@ -60,6 +61,8 @@ class IrregularConfig(check.Settings):
                               check.one_of(("",) + tuple(SOLVERS)))
     obs_std: float = setting(0.05, "Latent ODE observation noise s", check.positive)
     dtype: str = setting("float32", "the precision of parameters, data and arithmetic", check.one_of(DTYPES))
+    device: str = setting("cpu", "where training runs: cpu, cuda (cuda:N) or auto (a GPU when one is present); "
+                          "the trained model is tested on the cpu", device_check, compare=False)
 
     def check_together(self) -> None:
         n_train = int(round(self.train_frac * self.series))
@@ -85,7 +88,8 @@ class IrregularConfig(check.Settings):
         return 1.0 if self.kl_period == 0 else 1.0 - 0.99 ** ((step - self.kl_wait) / self.kl_period)
 
     def build(self, dim: int, seeds: Sequence[int]) -> IrregularModel:
-        """The model these settings describe for ``dim``-dimensional data, one member per seed, in ``dtype``."""
+        """The model these settings describe for ``dim``-dimensional data, one member per seed, in
+        ``dtype``, on the cpu (its parameters are drawn there, so they are the same on every device)."""
         return build_model(self.model, dim, self.hidden, self.latent, self.field_width, solver=self.solver,
                            substeps=self.substeps, obs_std=self.obs_std, seeds=seeds,
                            gap_solver=self.gap_solver).to(DTYPES[self.dtype])
@@ -142,9 +146,11 @@ def run_members(configs: Sequence[IrregularConfig], data: Sequence[IrregularData
     """Train one model whose member ``k`` has the settings ``configs[k]`` and the data ``data[k]``.
 
     The settings may differ only in ``seed`` and ``task`` (and so in the data); member ``k`` starts from
-    ``configs[k].seed``. Training runs single-threaded. With ``track > 0`` the test MSE is also taken
-    every ``track`` steps (``curve`` of each result); this draws nothing at random, so the training is
-    the same. Returns one result per member.
+    ``configs[k].seed``. Training runs single-threaded on ``device``; the random draws (parameters,
+    minibatches, posterior noise) are made on the cpu, so a run on a GPU differs from one on the cpu
+    by rounding only. The trained model is moved back to the cpu and tested there. With ``track > 0``
+    the test MSE is also taken every ``track`` steps (``curve`` of each result, on ``device``); this
+    draws nothing at random, so the training is the same. Returns one result per member.
     """
     check.non_negative_int("track", track)
     first = configs[0].validate()
@@ -152,21 +158,23 @@ def run_members(configs: Sequence[IrregularConfig], data: Sequence[IrregularData
         if replace(c.validate(), seed=first.seed, task=first.task) != first:
             raise ParameterError("configs", "members may differ only in seed and task")
     data = [c.data() for c in configs] if data is None else list(data)
-    dtype = DTYPES[first.dtype]
+    dtype, device = DTYPES[first.dtype], resolve_device(first.device)
     train_batch = IrregularBatch.stack([d.train for d in data]).to(dtype=dtype)
     test = IrregularBatch.stack([d.test for d in data]).to(dtype=dtype)
     with threads(1):
-        model = first.build(train_batch.dim, [c.seed for c in configs])
+        model = first.build(train_batch.dim, [c.seed for c in configs]).to(device)
         taken: list[tuple[int, np.ndarray, np.ndarray]] = []
+        watched = test.to(device=device)
 
         def monitor(step: int) -> None:
             if step % track == 0:
-                taken.append((step, *evaluate_both(model, test)))
+                taken.append((step, *evaluate_both(model, watched)))
                 model.train()
 
-        history, seconds = train(model, step_batches(configs, data, dtype), first.epochs, first.lr,
+        history, seconds = train(model, step_batches(configs, data, dtype, device), first.epochs, first.lr,
                                  first.lr_decay, first.lr_min, first.kl_weight, first.optimizer, progress,
                                  monitor if track else None)
+        model.cpu()
         mse, mse_all = evaluate_both(model, test)
         train_mse = evaluate(model, train_batch, all_but_first(train_batch))
     steps = np.array([s for s, _, _ in taken], dtype=int)

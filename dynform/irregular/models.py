@@ -262,13 +262,14 @@ class LatentODE(IrregularModel):
         mu, _ = self.encode(batch)
         return self.decode(mu, times, None if times is batch.t else batch.t[..., 0])
 
-    def _eps(self, shape: tuple[int, ...], generators: Sequence[torch.Generator]) -> torch.Tensor:
-        return torch.stack([torch.randn(shape, generator=g) for g in generators])
+    def _eps(self, like: torch.Tensor, shape: tuple[int, ...], generators: Sequence[torch.Generator]) -> torch.Tensor:
+        """Standard normal draws of ``shape`` from each generator, made on the cpu, on ``like``'s device."""
+        return torch.stack([torch.randn(shape, generator=g) for g in generators]).to(like.device)
 
     def elbo(self, batch: IrregularBatch, score: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One-sample ELBO per series with its two terms: (elbo, log-likelihood, KL), each (K, B)."""
         mu, sigma = self.encode(batch)
-        z0 = mu + sigma * self._eps(tuple(mu.shape[1:]), self._noise)
+        z0 = mu + sigma * self._eps(mu, tuple(mu.shape[1:]), self._noise)
         loglik = gaussian_log_likelihood(self.decode(z0, batch.t), batch.y, score, self.obs_std)
         kl = kl_standard_normal(mu, sigma)
         return loglik - kl, loglik, kl
@@ -284,7 +285,7 @@ class LatentODE(IrregularModel):
             if prior:
                 mu, sigma = torch.zeros_like(mu), torch.ones_like(sigma)
             t0 = None if times is batch.t else batch.t[..., 0]
-            return torch.stack([self.decode(mu + sigma * self._eps(tuple(mu.shape), gen)[0], times, t0)
+            return torch.stack([self.decode(mu + sigma * self._eps(mu, tuple(mu.shape), gen)[0], times, t0)
                                 for _ in range(count)])
 
     def loss(self, batch: IrregularBatch, score: torch.Tensor,

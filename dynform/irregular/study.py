@@ -51,8 +51,8 @@ def record(results: Sequence[IrregularResult], command: str) -> dict[str, Any]:
             run["curve"] = {key: v.tolist() for key, v in r.curve.items()}
             run["history"] = {"every": every, **block_means(r.history, every)}
         runs.append(run)
-    return {**stamp(command), "settings": asdict(results[0].config), "seconds": sum(r.seconds for r in results),
-            "runs": runs}
+    return {**stamp(command, results[0].config.device), "settings": asdict(results[0].config),
+            "seconds": sum(r.seconds for r in results), "runs": runs}
 
 
 def run_study(config: IrregularConfig, seeds: str | None = None, tasks: str | None = None, out: str | None = None,
@@ -115,7 +115,7 @@ def load_study(path: str | Path, dtype: str | None = None) -> tuple[dict[str, An
     (``extra["blocks"]``, see :func:`blocks`) are the stored ones."""
     path = Path(path)
     found = json.loads(path.read_text())
-    config = IrregularConfig(**found["settings"]).validate()
+    config = IrregularConfig(**{**found["settings"], "device": "cpu"}).validate()  # tested on the cpu
     if dtype is not None:
         config = config.with_(dtype=dtype)
     configs = [config.with_(seed=r["seed"], task=r["task"]) for r in found["runs"]]

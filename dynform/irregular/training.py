@@ -74,10 +74,11 @@ def train(model: IrregularModel, batches: Callable[[int], IrregularBatch], epoch
 
 
 def evaluate(model: IrregularModel, batch: IrregularBatch, mask: torch.Tensor) -> np.ndarray:
-    """MSE per member of the model's prediction (decoded mean for the Latent ODE) over the points in ``mask``."""
+    """MSE per member of the model's prediction (decoded mean for the Latent ODE) over the points in
+    ``mask``, as float64 numpy (K,) whatever the device."""
     model.eval()
     with torch.no_grad():
-        return masked_mse(model(batch), batch.y, mask).double().numpy()
+        return masked_mse(model(batch), batch.y, mask).double().cpu().numpy()
 
 
 

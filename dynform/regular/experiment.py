@@ -12,6 +12,7 @@ import torch
 
 from .. import validation as check
 from ..validation import setting
+from ..devices import device_check, resolve_device
 from ..errors import ParameterError
 from ..optim import OPTIMIZERS
 from ..precision import DTYPES
@@ -22,20 +23,6 @@ from .backprop import ENGINES
 from .data import DATA, SAMPLES, time_grid, training_set
 from .models import INITS, MATRIX_MODELS, MODEL_SETTINGS, MODELS, TrajectoryModel, build_model
 from .training import LOSSES, TrainResult, train, trajectory_loss
-
-DEVICES = ("cpu", "cuda")
-
-
-def resolve_device(name: str) -> torch.device:
-    """``cpu``, or ``cuda`` (``cuda:N``) when a GPU is present; a clear error otherwise."""
-    if name == "cpu":
-        return torch.device("cpu")
-    if name.startswith("cuda"):
-        check.require("device", torch.cuda.is_available(),
-                      f"{name!r} was asked for but no CUDA GPU is available; use 'cpu'")
-        return torch.device(name)
-    raise ParameterError("device", f"unknown device {name!r} (choices: {', '.join(DEVICES)})")
-
 
 @dataclass(frozen=True)
 class RunData:
@@ -95,7 +82,7 @@ class RunConfig(check.Settings):
     hidden: int = setting(50, "hidden width of the MLP models", check.positive_int)
     init: str = setting("normal", "initialisation of the MLP models", check.one_of(INITS, "initialisation"))
     init_std: float = setting(0.1, "standard deviation of the initial weights (init normal)", check.positive)
-    device: str = setting("cpu", "cpu or cuda", lambda name, value: resolve_device(value))
+    device: str = setting("cpu", "cpu, cuda (cuda:N) or auto (a GPU when one is present)", device_check)
     members: int = setting(1, "ensemble size; member k starts from seed + k", check.positive_int)
     dtype: str = setting("float32", "the precision (float32 is the note's, PyTorch's default)",
                          check.one_of(DTYPES))
@@ -113,7 +100,8 @@ class RunConfig(check.Settings):
         check.require("data_ulp", self.data_ulp <= entries,
                       f"must be at most {entries} (the predicted entries), got {self.data_ulp}")
         if self.engine == "numpy":
-            check.require("engine", self.device == "cpu", f"numpy runs on the cpu, not on device {self.device!r}")
+            check.require("engine", resolve_device(self.device).type == "cpu",
+                          f"numpy runs on the cpu, not on device {self.device!r}")
             check.require("engine", "solver" not in MODELS[self.model].reads or self.solver == "rk4",
                           f"numpy integrates with the classic rk4 solver only, got solver {self.solver!r}")
 

@@ -17,8 +17,9 @@ from typing import Sequence
 import torch
 
 from .. import validation as check
+from ..devices import resolve_device
 from ..runcache import shared
-from .experiment import DEFAULTS, RunConfig, RunResult, nudge_parameters, nudge_sample, resolve_device
+from .experiment import DEFAULTS, RunConfig, RunResult, nudge_parameters, nudge_sample
 from .models import build_model
 from .training import TrainResult, train
 
