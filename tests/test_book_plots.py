@@ -53,15 +53,21 @@ def test_posterior_bands_show_the_quantiles_and_keep_the_legend_off_the_panels()
     assert not any(box.overlaps(ax.get_window_extent()) for ax in fig.axes)
 
 
-def test_dense_predictions_are_drawn_on_their_own_times():
+def test_dense_predictions_are_drawn_on_their_own_times_with_the_legend_off_the_panels():
     t = np.array([[0.0, 1.0, 2.0]])
     y = np.zeros((1, 3, 1))
     dense_t = np.linspace(0.0, 3.0, 31)[None]
-    fig = plots.irregular_series(t, y, np.array([[True, False, True]]), {"odernn": np.ones((1, 31, 1))},
-                                 {"odernn": "ODE-RNN"}, times=dense_t, marks=[1.5, 3.0])
+    fig = plots.irregular_series(t, y, np.array([[True, False, True]]), {"odernn": np.ones((1, 31, 1)),
+                                 "rnn": np.zeros((1, 31, 1))}, {"odernn": "ODE-RNN", "rnn": "RNN"},
+                                 times=dense_t, marks=[1.5, 3.0])
     line = fig.axes[0].get_lines()[0]
     assert np.array_equal(line.get_xdata(), dense_t[0])
     assert sorted(ln.get_xdata()[0] for ln in fig.axes[0].get_lines() if ln.get_linestyle() == ":") == [1.5, 3.0]
+    assert [ax.get_ylabel() for ax in fig.axes] == ["ODE-RNN", "RNN"]  # each row names its model
+    assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends) == 1
+    FigureCanvasAgg(fig).draw()
+    box = fig.legends[0].get_window_extent()
+    assert not any(box.overlaps(ax.get_window_extent()) for ax in fig.axes)
 
 
 def test_mse_by_fraction_one_line_per_model_and_the_baseline():

@@ -245,9 +245,10 @@ def amplification_curve(y: np.ndarray, growth: np.ndarray, limit: float, marks: 
 def irregular_series(t: np.ndarray, y: np.ndarray, observed: np.ndarray, predictions: Mapping[str, np.ndarray],
                      labels: Mapping[str, str], times: np.ndarray | None = None,
                      marks: Sequence[float] = ()) -> Figure:
-    """One row per model, one column per series: observed points (filled), held-out points (open) and the
-    model's prediction (line) at the sample times, or at ``times`` (B, G) when given; the first
-    component solid, a second one dashed; a dotted vertical line at each time of ``marks``."""
+    """One row per model (named on the left), one column per series: observed points (filled), held-out
+    points (open) and the model's prediction (line) at the sample times, or at ``times`` (B, G) when
+    given; the first component solid, a second one dashed; a dotted vertical line at each time of
+    ``marks``. The legend sits below the panels, so that it covers no data."""
     models, count = list(predictions), t.shape[0]
     line_t = t if times is None else times
     fig, axes = _figure(count, len(models), figsize=(2.6 * count + 0.6, 1.7 * len(models)), sharex="col")
@@ -256,7 +257,7 @@ def irregular_series(t: np.ndarray, y: np.ndarray, observed: np.ndarray, predict
             ax = axes[row * count + col]
             for i, ls in zip(range(y.shape[-1]), ("-", "--")):
                 ax.plot(line_t[col], predictions[key][col, :, i], ls, color=IRREGULAR_COLORS.get(key), lw=1.3,
-                        label=labels[key] if i == 0 else None)
+                        label="prediction (the row's model)" if i == 0 else None)
                 ax.plot(t[col][observed[col]], y[col, observed[col], i], "o", color=COLORS["data"], ms=3.5,
                         label="observed" if i == 0 else None)
                 ax.plot(t[col][~observed[col]], y[col, ~observed[col], i], "o", mfc="none", color=COLORS["true"],
@@ -267,7 +268,7 @@ def irregular_series(t: np.ndarray, y: np.ndarray, observed: np.ndarray, predict
                 ax.set_ylabel(labels[key], fontsize=8)
             if row == len(models) - 1:
                 ax.set_xlabel("t")
-    axes[0].legend(loc="best", fontsize=7)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=7)
     return fig
 
 
