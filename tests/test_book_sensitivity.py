@@ -76,3 +76,19 @@ def test_every_openblas_kernel_family_is_measured_and_a_variant_this_cpu_cannot_
     monkeypatch.setattr(sensitivity, "cpu_flags", lambda: frozenset({"avx", "avx2"}))
     assert sensitivity.here(["reference", "openblas-haswell", "openblas-skylakex"]) == ["reference", "openblas-haswell"]
     assert "openblas-skylakex" in capsys.readouterr().err
+
+
+def test_a_number_outside_the_measurement_borrows_a_named_stand_in_and_a_zero_reference_an_absolute_tolerance():
+    """A reader's other parameters make numbers the measurement never took: they carry the tolerance of
+    the first measured stand-in, and none measured stops with the name; a reference of 0 has no
+    fraction to carry over, so its absolute tolerance is used."""
+    own = "irregular/periodic/interp/odernn/mse"
+    assert sensitivity.measured_name(own) == own
+    assert sensitivity.measured_name("irregular/periodic/interp/rnn/mse", "float32", "no/such", own) == own
+    with pytest.raises(KeyError, match="no rounding tolerance was measured for 'no/such'"):
+        sensitivity.measured_name("no/such", "float32", "nor/this")
+    values = sensitivity.measured()["values"][sensitivity.rounding_variants("float32")[0]]
+    zero = next(k for k, v in values.items() if v == 0)
+    assert sensitivity.trained(0.25, zero).tol == max(sensitivity.tolerance(zero), sensitivity._floor(0.25, "float32"))
+    assert sensitivity.trained(0.0, zero).tol == sensitivity.tolerance(zero)
+    assert sensitivity.trained(0.25, own).tol == pytest.approx(sensitivity.relative_tolerance(own) * 0.25)

@@ -408,6 +408,15 @@ def is_measured(name: str, dtype: str = "float32") -> bool:
     return name in measured()["values"][rounding_variants(dtype)[0]]
 
 
+def measured_name(name: str, dtype: str = "float32", *stand_ins: str) -> str:
+    """``name`` if it was measured, else the first measured of ``stand_ins``: the headline number whose
+    tolerance a run at settings the measurement did not cover borrows (a reader's other parameters)."""
+    for candidate in (name, *stand_ins):
+        if is_measured(candidate, dtype):
+            return candidate
+    raise KeyError(f"no rounding tolerance was measured for {name!r} (nor for {', '.join(stand_ins) or 'a stand-in'})")
+
+
 def relative_tolerance(name: str, dtype: str = "float32") -> float:
     """:func:`tolerance` of ``name`` as a fraction of its reference value."""
     ref = measured()["values"][rounding_variants(dtype)[0]][name]
@@ -416,10 +425,16 @@ def relative_tolerance(name: str, dtype: str = "float32") -> float:
 
 def trained(value: float, like: str, dtype: str = "float32", relative: bool = True):
     """``value`` as a :class:`~dynform.book.checks.Measured` with the tolerance of headline number ``like``:
-    the same fraction of ``value`` (``relative``) or the same absolute amount (matrix entries)."""
+    the same fraction of ``value`` (``relative``) or the same absolute amount (matrix entries, and a
+    ``like`` whose reference is 0, which has no fraction to carry over: then at least the floor of
+    :data:`TOLERANCE_RULE` for ``value`` itself)."""
     from .checks import Measured
 
-    tol = relative_tolerance(like, dtype) * abs(float(value)) if relative else tolerance(like, dtype)
+    share = relative_tolerance(like, dtype) if relative else math.inf
+    if math.isfinite(share):
+        tol = share * abs(float(value))
+    else:
+        tol = tolerance(like, dtype) if not relative else max(tolerance(like, dtype), _floor(float(value), dtype))
     return Measured(float(value), tol if tol > 0 else tolerance(like, dtype))
 
 
