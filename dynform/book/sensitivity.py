@@ -430,11 +430,13 @@ def trained(value: float, like: str, dtype: str = "float32", relative: bool = Tr
     :data:`TOLERANCE_RULE` for ``value`` itself)."""
     from .checks import Measured
 
-    share = relative_tolerance(like, dtype) if relative else math.inf
+    share = relative_tolerance(like, dtype) if relative else math.nan
     if math.isfinite(share):
         tol = share * abs(float(value))
+    elif relative:  # a reference of 0
+        tol = max(tolerance(like, dtype), _floor(float(value), dtype))
     else:
-        tol = tolerance(like, dtype) if not relative else max(tolerance(like, dtype), _floor(float(value), dtype))
+        tol = tolerance(like, dtype)
     return Measured(float(value), tol if tol > 0 else tolerance(like, dtype))
 
 
