@@ -1,5 +1,7 @@
 """The devices a run can train on: names checked in one place, ``auto`` picking a GPU when one is
 present, and the irregular training giving the same numbers on any device up to rounding."""
+from dataclasses import asdict
+
 import pytest
 import torch
 
@@ -30,6 +32,7 @@ def test_the_device_is_where_a_run_happens_not_what_it_is():
     the record still keeps the device asked for."""
     assert SMALL.with_(device="auto") == SMALL and hash(SMALL.with_(device="auto")) == hash(SMALL)
     assert SMALL.with_(model="rnn") != SMALL
+    assert asdict(SMALL.with_(device="auto"))["device"] == "auto"
 
 
 def test_auto_on_a_cpu_only_machine_is_the_cpu_run_and_the_stamp_says_so():
