@@ -40,10 +40,13 @@ browser:
 test: book browser
 	DYNFORM_EXECUTED=_build/executed $(BIN)/python -m pytest -n $(JOBS)
 
-# Re-execute the paired notebooks: their stored outputs are what nbval compares against.
+# Re-execute the paired notebooks: their stored outputs are what nbval compares against. They share
+# repeated runs (the setup search's findings among them) through a run cache of their own.
 notebooks: $(STAMP)
 	$(BIN)/jupytext --sync chapters/[0-9][0-9]_*.md
-	ls chapters/[0-9][0-9]_*.ipynb | xargs -P $(JOBS) -I{} $(BIN)/jupyter execute --inplace --timeout=900 {}
+	rm -rf _build/notebook-runs
+	ls chapters/[0-9][0-9]_*.ipynb | DYNFORM_RUN_CACHE=$(CURDIR)/_build/notebook-runs \
+	  xargs -P $(JOBS) -I{} $(BIN)/jupyter execute --inplace --timeout=900 {}
 
 clean:
 	rm -rf _build

@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import json
 import sys
+import time
 from typing import Any, Sequence
 
 from .errors import ParameterError, TrainingDiverged
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_search(sub: Any) -> None:
     from .note.readings import READINGS
+    from .note.seeds import SEEDS
     from .note.settings import EXAMPLES, TABLE_ROWS
     from .regular.search import BACKENDS
 
@@ -114,7 +116,7 @@ def _add_search(sub: Any) -> None:
     s.add_argument("--examples", default=",".join(EXAMPLES), help="comma-separated (default: %(default)s)")
     s.add_argument("--models", default=",".join(TABLE_ROWS), help="comma-separated (default: %(default)s)")
     s.add_argument("--adaptive", action="store_true", help="include the adaptive dopri5 solver (slow)")
-    s.add_argument("--members", type=int, default=16, help="seeds per reading (default: %(default)s)")
+    s.add_argument("--members", type=int, default=SEEDS, help="seeds per reading (default: %(default)s, the book's)")
     s.add_argument("--jobs", type=int, default=-1, help="readings trained at once; -1: all cores (default)")
     s.add_argument("--backend", default="loky", help=f"joblib backend: {', '.join(BACKENDS)} (default: %(default)s)")
     s.add_argument("--out", default="search.json", help="JSON table to write (default: %(default)s)")
@@ -182,8 +184,10 @@ def _search(args: argparse.Namespace, command: str) -> int:
     chosen = readings.factors(names, args.adaptive)
     design = search.full_factorial(chosen) if args.design == "full" else search.one_at_a_time(chosen)
     tasks = search.plan(readings.bases(args.examples.split(","), args.models.split(",")), design)
+    start = time.perf_counter()
     rows = search.search(tasks, args.members, args.jobs, args.backend, progress=sys.stderr.isatty())
-    search.write(args.out, rows, command, design=args.design, factors=names, members=args.members)
+    search.write(args.out, rows, command, design=args.design, factors=names, members=args.members,
+                 jobs=args.jobs, seconds=round(time.perf_counter() - start, 1))
     for row in rows:
         s = spread(row.loss)
         print(f"{row.system:>7} {row.model:>6}  median {s['median']:.4g}  range [{s['min']:.4g}, {s['max']:.4g}]  "

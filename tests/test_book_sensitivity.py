@@ -13,8 +13,12 @@ def test_every_variant_measured_every_headline_number():
     data = sensitivity.measured()
     assert set(data["variants"]) == set(sensitivity.VARIANTS)
     names = set(data["values"]["reference"])
+    sizes = {n for n in names if n.startswith("seeds/") and "@" in n}  # the ensemble sizes': float32 only
+    assert sizes
     for variant, values in data["values"].items():
         expected = {n for n in names if not n.startswith("irregular/")} if sensitivity.VARIANTS[variant].data_ulp else names
+        if sensitivity.VARIANTS[variant].dtype == "float64":
+            expected = expected - sizes
         assert set(values) == expected, variant
     assert {"date", "machine", "torch", "command"} <= set(data["provenance"])
 
@@ -23,7 +27,7 @@ def test_every_variant_measured_every_headline_number():
 def test_every_tolerance_covers_what_rounding_did(dtype):
     """The rule gives each number SAFETY times its largest measured deviation, so every variant is inside."""
     for name in sensitivity.names():
-        devs = sensitivity.deviations(name, dtype)
+        devs = sensitivity.deviations(name, dtype) if sensitivity.is_measured(name, dtype) else {}
         if devs:
             assert sensitivity.tolerance(name, dtype) >= sensitivity.SAFETY * max(devs.values()) * (1 - 1e-12)
 

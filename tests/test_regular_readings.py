@@ -101,3 +101,24 @@ def test_data_ulp_counts_the_entries_of_the_set():
     cfg = RunConfig(samples="random-pairs", states=3)
     assert cfg.predicted_entries == 6
     assert RunConfig().predicted_entries == 14
+
+
+@pytest.mark.parametrize("samples", ["random-pairs", "random-rollouts"])
+def test_each_member_draws_its_own_random_set_as_a_run_of_its_own(samples):
+    """Member k of an ensemble from seed s trains on the states drawn from seed s + k, to the last
+    bit as the run with seed s + k alone, replicas and packs included."""
+    from dynform.regular.packing import run_pack
+
+    cfg = stated("spiral", "nnm").with_(samples=samples, members=3, rounding=2, epochs=40)
+    data = cfg.data(member=None).target
+    assert data.shape[0] == 3 and not np.array_equal(data[0], data[1])
+    np.testing.assert_array_equal(data[2], cfg.with_(seed=2).data().target)
+    ens = cfg.run()
+    for k in range(3):
+        alone = cfg.with_(seed=k, members=1).run()
+        assert ens.record.final_loss[k] == alone.record.final_loss[0]
+        np.testing.assert_array_equal(ens.replicas.final_loss[:, k], alone.replicas.final_loss[:, 0])
+    plain = cfg.with_(rounding=0)
+    packed = run_pack((plain, plain.with_(loss="mse", members=2)))
+    np.testing.assert_array_equal(packed[0].record.final_loss, plain.run().record.final_loss)
+    np.testing.assert_array_equal(packed[1].record.final_loss, plain.with_(loss="mse", members=2).run().record.final_loss)

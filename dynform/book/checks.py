@@ -77,8 +77,11 @@ class Measured:
         return 1 if self.bound else carried_digits(self.value, self.verdict_tol)
 
     def text(self) -> str:
-        """The value to the digits it carries."""
-        return f"{sig(self.value, self.digits):.{self.digits}g}"
+        """The value to the digits it carries (a whole number below a million as such: 30, not 3e+01)."""
+        out = f"{sig(self.value, self.digits):.{self.digits}g}"
+        if "e+" in out and abs(self.value) < 1e6:
+            out = f"{sig(self.value, self.digits):.0f}"
+        return out
 
     def __str__(self) -> str:
         return self.text()

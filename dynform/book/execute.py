@@ -41,6 +41,12 @@ CACHE = Path("_build/.jupyter_cache")
 SOURCE_STAMP = "dynform-source.sha256"
 #: Chapters that start only after others have finished: name -> the names it waits for (``*``: all).
 AFTER: dict[str, tuple[str, ...]] = {
+    # the findings of the setup search (dynform.note.findings) are computed once, by the readings
+    # chapter, and read from the run cache by every chapter that states them
+    "intro": ("10_readings",),
+    "02_spiral": ("10_readings",),
+    "03_center": ("10_readings",),
+    "07_seeds": ("10_readings",),
     "06_ledger": ("02_spiral", "03_center", "10_readings"),
     "09_sensitivity": ("02_spiral",),
     "08_benchmark": ("*",),

@@ -30,6 +30,11 @@ def fmt(x: Any, digits: int = 4) -> str:
     return f"{sig(x, digits):.{digits}g}"
 
 
+def spread_text(median: Any, q1: Any, q3: Any) -> str:
+    """A distribution as its median and interquartile range: ``median [q1–q3]``."""
+    return f"{fmt(median)} [{fmt(q1)}–{fmt(q3)}]"
+
+
 def seconds(x: float) -> str:
     """A wall time as ``"1.23 s"`` (masked by the nbval sanitizer: it varies run to run)."""
     return f"{x:.2f} s"
@@ -53,7 +58,9 @@ def glue(name: str, value: Any, digits: int = 4, display: bool = False) -> Any:
 
     Floats are rounded to ``digits`` significant digits and glued as plain Python floats (myst-nb
     cannot format numpy or torch scalars). A :class:`~dynform.book.checks.Measured` is glued to the digits
-    it carries, with its tolerance; a figure goes to :func:`glue_figure`. Returns what was glued.
+    it carries, with its tolerance; a figure goes to :func:`glue_figure`. Returns what was glued with
+    ``display=True`` (shown in the cell too), else nothing, so a cell that ends with a glue shows
+    nothing.
     """
     from matplotlib.figure import Figure
     from myst_nb import glue as _glue
@@ -69,7 +76,7 @@ def glue(name: str, value: Any, digits: int = 4, display: bool = False) -> Any:
     elif isinstance(value, (np.integer,)):
         value = int(value)
     _glue(name, value, display=display)
-    return value
+    return value if display else None
 
 
 def show_markdown(text: str) -> None:

@@ -38,6 +38,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..provenance import machine
+from ..stored import read, write
 
 #: Where the committed measurement lives (package data).
 DATA_FILE = "sensitivity.json"
@@ -161,21 +162,29 @@ SEED_STATISTICS = {
 }
 
 
-def _seed_statistics(dtype: str, init_ulp: int, data_ulp: int, members: int = 16) -> dict[str, float]:
-    """The seeds chapter's statistics over ``members`` seeds of every row of Tables 1 and 2."""
-    from ..note.settings import stated
+def _seed_statistics(dtype: str, init_ulp: int, data_ulp: int) -> dict[str, float]:
+    """The seeds chapter's statistics over :data:`dynform.note.seeds.SEEDS` seeds of every row of
+    Tables 1 and 2, and in float32 the median and interquartile range over each size of
+    :data:`dynform.note.seeds.ENSEMBLE_SIZES` (one ensemble of the largest size: its first ``N``
+    members are an ensemble of ``N``), from which the number of seeds is chosen."""
+    from ..note.seeds import ENSEMBLE_SIZES, SEEDS, size_statistics
+    from ..note.settings import TABLE_ROWS, stated
     from ..regular.experiment import run
-    from ..note.settings import TABLE_ROWS
 
+    members = max(SEEDS, *ENSEMBLE_SIZES) if dtype == "float32" else SEEDS
     out = {}
     for example in ("spiral", "center"):
         for model in TABLE_ROWS:
             r = run(stated(example, model).with_(members=members, dtype=dtype, init_ulp=init_ulp,
                                                  data_ulp=data_ulp, rounding=0))
+            losses, iterations = r.record.final_loss[:SEEDS], r.record.iterations[:SEEDS]
             for stat, fn in SEED_STATISTICS.items():
-                out[f"seeds/{example}/{model}/{stat}"] = float(fn(r.record.final_loss))
+                out[f"seeds/{example}/{model}/{stat}"] = float(fn(losses))
             for stat in ("median", "min", "max"):
-                out[f"seeds/{example}/{model}/iterations-{stat}"] = float(SEED_STATISTICS[stat](r.record.iterations))
+                out[f"seeds/{example}/{model}/iterations-{stat}"] = float(SEED_STATISTICS[stat](iterations))
+            if dtype == "float32":
+                for stat, value in size_statistics(r.record.final_loss).items():
+                    out[f"seeds/{example}/{model}/{stat}"] = value
     return out
 
 
@@ -268,21 +277,22 @@ def _irregular_numbers(dtype: str) -> dict[str, float]:
     return out
 
 
-def seed_spread(members: int = 16) -> dict[str, dict[str, float]]:
-    """Median and quartiles over ``members`` seeds of every regular headline number (stated settings)."""
+def seed_spread() -> dict[str, dict[str, float]]:
+    """Median and quartiles over :data:`dynform.note.seeds.SEEDS` seeds of every regular headline
+    number (stated settings)."""
+    from ..note.seeds import SEEDS, spread
     from ..note.settings import TABLE_ROWS, stated
     from ..regular.experiment import run
     from ..regular.models import MATRIX_MODELS
-    from ..note.seeds import spread
 
     out: dict[str, dict[str, float]] = {}
     for example in ("spiral", "center"):
         for model in TABLE_ROWS:
-            r = run(stated(example, model).with_(members=members))
+            r = run(stated(example, model).with_(members=SEEDS, rounding=0))
             out[f"{example}/{model}/loss"] = spread(r.record.final_loss)
             out[f"{example}/{model}/iterations"] = spread(r.record.iterations)
             if model in MATRIX_MODELS:
-                M = r.model.matrix().double().numpy()
+                M = r.matrices()
                 for i in range(M.shape[1]):
                     for j in range(M.shape[2]):
                         out[f"{example}/{model}/matrix[{i + 1},{j + 1}]"] = spread(M[:, i, j])
@@ -352,16 +362,20 @@ def measure(path: Path | None = None, variants: Sequence[str] | None = None, irr
     }
     path = Path(path) if path is not None else Path(str(resources.files(__package__).joinpath(DATA_FILE)))
     if path.exists():  # the figure measurement is made separately (measure_figures) and kept
-        result["figures"] = json.loads(path.read_text()).get("figures", {})
-    path.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+        result["figures"] = read(path, COMMAND).get("figures", {})
+    out = write(path, result)
     measured.cache_clear()
-    return result
+    return out
+
+
+#: The command that remakes :data:`DATA_FILE`.
+COMMAND = "python -m dynform sensitivity"
 
 
 @lru_cache(maxsize=1)
 def measured() -> dict[str, Any]:
-    """The committed measurement (``sensitivity.json``)."""
-    return json.loads(resources.files(__package__).joinpath(DATA_FILE).read_text())
+    """The committed measurement (``sensitivity.json``), checked as it is read (:func:`dynform.stored.read`)."""
+    return read(str(resources.files(__package__).joinpath(DATA_FILE)), COMMAND)
 
 
 #: The tolerance rule, stated once: a trained number's tolerance is :data:`SAFETY` times the largest
@@ -596,13 +610,18 @@ def table_rows(prefix: str = "") -> list[list[Any]]:
     data = measured()
     rows = []
     for n in names(prefix):
-        v32, v64 = data["values"]["reference"][n], data["values"]["float64"][n]
-        dev64 = max(deviations(n, "float64").values()) / max(abs(v64), 1e-300)
+        v32 = data["values"]["reference"][n]
         seeds = data["seed_spread"].get(n)
         iqr = seeds["iqr"] / abs(seeds["median"]) if seeds and seeds["median"] else None
-        rows.append([f"`{n}`", f"{v32:.6g}", *[group_deviation(n, g) for g in GROUPS],
-                     abs(v64 - v32) / max(abs(v32), 1e-300),
-                     dev64, iqr, relative_tolerance(n, "float32"), carried(n, "float32"), carried(n, "float64")])
+        if is_measured(n, "float64"):  # the ensemble sizes' statistics are measured in float32 only
+            v64 = data["values"]["float64"][n]
+            dev64 = max(deviations(n, "float64").values()) / max(abs(v64), 1e-300)
+            in64 = [abs(v64 - v32) / max(abs(v32), 1e-300), dev64]
+            digits64 = carried(n, "float64")
+        else:
+            in64, digits64 = [None, None], None
+        rows.append([f"`{n}`", f"{v32:.6g}", *[group_deviation(n, g) for g in GROUPS], *in64, iqr,
+                     relative_tolerance(n, "float32"), carried(n, "float32"), digits64])
     return rows
 
 
@@ -673,11 +692,18 @@ def measure_figures(chapters: Sequence[Path], variants: Sequence[str] = FIGURE_V
     committed measurement (the figures of chapters not given keep their recorded values)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    import tempfile
+
+    from ..runcache import ENV as RUN_CACHE
+
     variants = here(variants)
+    # the chapters of one variant share their repeated runs (the setup search's findings among them)
+    # through a run cache of that variant's own: a run under one variant's kernels is never served to another
+    caches = {v: tempfile.mkdtemp(prefix=f"dynform-figures-{v}-") for v in variants}
 
     def one(task: tuple[str, Path]) -> dict[str, float]:
         variant, md = task
-        env = {**os.environ, **BASE_ENV, **VARIANTS[variant].env}
+        env = {**os.environ, **BASE_ENV, **VARIANTS[variant].env, RUN_CACHE: caches[variant]}
         stored = md.with_suffix(".ipynb")
         fresh = stored.with_name(f"_rounding_{variant}_{stored.name}")
         try:
@@ -687,18 +713,24 @@ def measure_figures(chapters: Sequence[Path], variants: Sequence[str] = FIGURE_V
         finally:
             fresh.unlink(missing_ok=True)
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        found: dict[str, float] = {}
-        for part in pool.map(one, [(v, md) for v in variants for md in chapters]):
-            for name, rms in part.items():
-                found[name] = max(found.get(name, 0.0), rms)
+    import shutil
+
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            found: dict[str, float] = {}
+            for part in pool.map(one, [(v, md) for v in variants for md in chapters]):
+                for name, rms in part.items():
+                    found[name] = max(found.get(name, 0.0), rms)
+    finally:
+        for folder in caches.values():
+            shutil.rmtree(folder, ignore_errors=True)
     path = Path(str(resources.files(__package__).joinpath(DATA_FILE)))
-    data = json.loads(path.read_text())
+    data = read(path, COMMAND)
     previous = data.get("figures", {})
     if previous.get("variants") != list(variants):
         previous = {}
     data["figures"] = {"variants": list(variants), "rms": {**previous.get("rms", {}), **found}}
-    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    write(path, data)
     measured.cache_clear()
     return found
 

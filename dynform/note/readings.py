@@ -1,17 +1,16 @@
-"""The readings of its setup that the note's text allows, and which of them account for each number
-it prints.
+"""The readings of its setup that the note's text allows, and how plausible each makes every number
+the note prints.
 
 :data:`READINGS` lists the factors, each with the stated reading first (the book's reading of the
 text) and the passage that allows the others. :func:`default_design` is what the book trains:
 one factor at a time away from the stated settings (the adaptive solver on request, for its cost).
-:func:`pointed` adds the combinations the single changes point to. :func:`accounts` is the one
-criterion, :data:`CRITERION` its words.
+:func:`pointed` adds the combinations the single changes point to. :func:`judge` applies the book's
+one rule (:mod:`dynform.note.verdicts`) to a reading, on the samples :func:`samples` gives: its
+seeds under every rounding variant of the committed measurement (:func:`measure_rounding`).
 """
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Mapping, Sequence
@@ -21,10 +20,13 @@ import numpy as np
 from .. import validation as check
 from ..book import sensitivity
 from ..regular.experiment import RunConfig
-from ..regular.models import MATRIX_MODELS
 from ..regular.search import Factors, Plan, Row, one_at_a_time
-from .printed import printed
+from ..stored import compact
+from . import verdicts
+from .printed import Printed, printed_numbers
+from .seeds import SEEDS
 from .settings import EXAMPLES, TABLE_ROWS, stated
+from .verdicts import Judgement
 
 #: factor -> levels; a level is a dict of setting changes, the stated reading ({}) first.
 READINGS: dict[str, tuple[dict[str, Any], ...]] = {
@@ -50,16 +52,6 @@ WHERE: dict[str, str] = {
 #: The adaptive reading, left out of the default build for its cost (see :func:`default_design`).
 ADAPTIVE = {"solver": "odeint:dopri5"}
 
-YES, NO, UNDECIDED = "yes", "no", "undecided by rounding"
-#: The criterion, stated once for every chapter.
-CRITERION = (f"a reading accounts for a printed number when the printed value, read as the interval its last "
-             "printed digit allows, meets the range of that number over the reading's seeds. Each seed's "
-             f"value carries a rounding tolerance (a factor for a loss): {sensitivity.SAFETY:g} times the largest change rounding "
-             "alone made to that run's seeds (other math kernels, one training sample one ulp off), and at least "
-             "the tolerance of its table row's stated run; where the verdict depends on where inside those "
-             "tolerances the seeds fall, it is 'undecided by rounding'")
-
-
 def factors(names: Sequence[str] | None = None, adaptive: bool = False) -> Factors:
     """The factors ``names`` of :data:`READINGS` (all by default), without the adaptive solver unless
     ``adaptive``."""
@@ -81,57 +73,7 @@ def bases(examples: Sequence[str] = EXAMPLES, models: Sequence[str] = TABLE_ROWS
     return [stated(example, model).with_(seed=seed, **rounding) for example in examples for model in models]
 
 
-# --- the printed numbers ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Printed:
-    """One number the note prints for a trained model, with the half-width its last digit allows."""
-
-    example: str
-    model: str
-    quantity: str  #: ``loss``, ``iterations`` or ``matrix[i,j]``
-    value: float
-    half: float  #: half a unit of the last printed digit
-    text: str  #: as printed
-
-    @property
-    def label(self) -> str:
-        return f"{self.example} {self.model} {self.quantity}"
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return self.example, self.model, self.quantity
-
-
-def half_unit(text: str) -> float:
-    """Half a unit of the last digit of a printed decimal ``text`` (``0.004210`` -> 5e-7)."""
-    mantissa, _, exponent = text.lower().partition("e")
-    decimals = len(mantissa.partition(".")[2])
-    return 0.5 * 10.0 ** (-decimals + (int(exponent) if exponent else 0))
-
-
-def printed_numbers() -> list[Printed]:
-    """Every trained number of Tables 1 and 2 and of the printed matrices, in the note's order."""
-    out = []
-    for example in EXAMPLES:
-        ref = printed()[example]
-        texts = ref["printed_text"]
-        for model in TABLE_ROWS:
-            row = ref["table"][model]
-            text = texts["loss"][model]
-            out.append(Printed(example, model, "loss", row["loss"], half_unit(text), text))
-            if "iterations" in row:
-                out.append(Printed(example, model, "iterations", row["iterations"], 0.5, str(row["iterations"])))
-        decimals = texts["matrix_decimals"]
-        for model in MATRIX_MODELS:
-            for (i, j), v in np.ndenumerate(np.asarray(ref["matrices"][model]["predicted"], dtype=np.float64)):
-                out.append(Printed(example, model, f"matrix[{i + 1},{j + 1}]", float(v), 0.5 * 10.0 ** -decimals,
-                                   f"{v:.{decimals}f}"))
-    return out
-
-
-# --- the criterion ------------------------------------------------------------------------------
+# --- the samples a reading is judged on ----------------------------------------------------------
 
 
 def values(row: Row, quantity: str) -> np.ndarray:
@@ -147,12 +89,45 @@ def row_key(row: Row) -> str:
     return f"{row.system}/{row.model}/{row.label()}"
 
 
+def _committed(row: Row) -> dict[str, dict[str, Any]]:
+    """The committed measurement's values of ``row`` by variant (reference first), where it covers this
+    run: the same reading, first seed and number of seeds; else empty."""
+    data = rounding_measured()
+    if row.seed != data.get("seed", 0):
+        return {}
+    out = {}
+    for variant in data.get("variants", []):
+        found = data.get("values", {}).get(variant, {}).get(row_key(row))
+        if found is not None and len(found["loss"]) == len(row.loss):
+            out[variant] = found
+    return out if data.get("variants") and data["variants"][0] in out else {}
+
+
+def _as_row(row: Row, found: Mapping[str, Any]) -> Row:
+    return Row(row.system, row.model, row.changes, found["loss"], found["iterations"], found["matrices"], 0.0,
+               row.seed)
+
+
+def deviation(row: Row, quantity: str) -> float:
+    """The largest change rounding made to one seed's ``quantity`` of ``row`` in the committed
+    measurement (relative for a loss, absolute otherwise; 0 where it does not cover the run)."""
+    found = _committed(row)
+    if not found:
+        return 0.0
+    ref, *others = (values(_as_row(row, v), quantity) for v in found.values())
+    out = 0.0
+    for other in others:
+        d = np.abs(other - ref)
+        out = max(out, float(np.max(d / np.maximum(np.abs(ref), 1e-300) if quantity == "loss" else d)))
+    return out
+
+
 def member_tolerance(example: str, model: str, quantity: str, row: Row | None = None) -> float:
     """The rounding tolerance of one seed's ``quantity`` (relative for a loss, absolute otherwise):
     the larger of the one measured for the stated reading's run of its table row
     (:mod:`dynform.book.sensitivity`; at least half a step for iterations) and :data:`SAFETY` times
-    the largest change of that row's seeds in the committed measurement of the search's own runs
-    (:func:`measure_rounding`), where ``row`` is one of them."""
+    the largest change of ``row``'s seeds in the committed measurement of the search's own runs
+    (:func:`deviation`), where ``row`` is one of them."""
     name = f"{example}/{model}/{quantity}"
     if quantity == "loss":
         inherited = sensitivity.relative_tolerance(name)
@@ -160,46 +135,34 @@ def member_tolerance(example: str, model: str, quantity: str, row: Row | None = 
         inherited = max(sensitivity.tolerance(name), 0.5)
     else:
         inherited = sensitivity.tolerance(name)
-    own = rounding_measured().get("deviations", {}).get(row_key(row), {}).get(quantity, 0.0) if row else 0.0
-    return max(inherited, sensitivity.SAFETY * own)
+    return max(inherited, sensitivity.SAFETY * deviation(row, quantity)) if row else inherited
 
 
-def judged(row: Row, quantity: str) -> np.ndarray:
-    """The seeds' values of ``quantity`` that verdicts use, (members,).
+def samples(row: Row, quantity: str, committed: bool = True) -> list[np.ndarray]:
+    """The samples a verdict on ``row``'s ``quantity`` uses, one per rounding variant, (members,) each.
 
-    For a run of the committed rounding measurement (same reading, first seed and number of seeds)
-    these are the measurement's reference values, so that every machine reaches the same verdict;
-    this run's own values must then lie within their rounding tolerance of them, or the run stops
-    with a message naming the run. For any other run, its own values."""
+    For a run the committed rounding measurement covers (same reading, first seed and number of
+    seeds): that measurement's values under each of its variants, the reference first, so that every
+    machine reaches the same verdict; this run's own values must then lie within their rounding
+    tolerance of the reference, or the run stops with a message naming it. For any other run, or
+    with ``committed=False`` (a stored table judged as it is), its own values alone."""
     mine = values(row, quantity)
-    ref = rounding_measured().get("reference", {}).get(row_key(row))
-    if ref is None or row.seed != rounding_measured().get("seed", 0) or len(ref["loss"]) != len(mine):
-        return mine
-    theirs = values(Row(row.system, row.model, row.changes, ref["loss"], ref["iterations"], ref["matrices"], 0.0),
-                    quantity)
+    found = _committed(row) if committed else {}
+    if not found:
+        return [mine]
+    out = [values(_as_row(row, v), quantity) for v in found.values()]
     tol = member_tolerance(row.system, row.model, quantity, row)
-    allowed = tol * np.abs(theirs) if quantity == "loss" else np.full_like(theirs, tol)
-    if not np.all(np.abs(mine - theirs) <= allowed + 1e-300):
+    allowed = tol * np.abs(out[0]) if quantity == "loss" else np.full_like(out[0], tol)
+    if not np.all(np.abs(mine - out[0]) <= allowed + 1e-300):
         raise AssertionError(f"{row_key(row)} {quantity}: this run's seeds moved beyond their measured rounding "
                              f"tolerance from the committed reference; re-run `python -m dynform sensitivity --readings`")
-    return theirs
+    return out
 
 
-def accounts(number: Printed, row: Row) -> str:
-    """:data:`YES`, :data:`NO` or :data:`UNDECIDED` by :data:`CRITERION`: does ``row`` account for
-    ``number``? Each seed's value (:func:`judged`) may lie anywhere within its rounding tolerance
-    (:func:`member_tolerance`; a factor ``1 + tol`` for a loss): ``yes`` when some seed lies at or
-    below the printed interval's top and some seed at or above its bottom wherever they fall,
-    ``no`` when that holds nowhere."""
-    v = judged(row, number.quantity)
-    tol = member_tolerance(number.example, number.model, number.quantity, row)
-    low, high = (v / (1 + tol), v * (1 + tol)) if number.quantity == "loss" else (v - tol, v + tol)
-    top, bottom = number.value + number.half, number.value - number.half
-    if (high <= top).any() and (low >= bottom).any():
-        return YES
-    if (low <= top).any() and (high >= bottom).any():
-        return UNDECIDED
-    return NO
+def judge(number: Printed, row: Row, committed: bool = True) -> Judgement:
+    """``number`` judged against ``row`` by the book's one rule (:mod:`dynform.note.verdicts`), on
+    :func:`samples`."""
+    return verdicts.judge(number.low, number.high, samples(row, number.quantity, committed))
 
 
 def distance(number: Printed, row: Row) -> float:
@@ -216,15 +179,11 @@ def rows_for(rows: Sequence[Row], example: str, model: str) -> list[Row]:
     return [r for r in rows if r.system == example and r.model == model]
 
 
-def explaining(rows: Sequence[Row], numbers: Sequence[Printed] | None = None) -> dict[Printed, dict[str, list[str]]]:
-    """For each printed number, the rows' labels by verdict (:func:`accounts`)."""
-    out = {}
-    for number in numbers or printed_numbers():
-        verdicts: dict[str, list[str]] = {YES: [], UNDECIDED: [], NO: []}
-        for row in rows_for(rows, number.example, number.model):
-            verdicts[accounts(number, row)].append(row.label())
-        out[number] = verdicts
-    return out
+def ranked(number: Printed, rows: Sequence[Row], committed: bool = True) -> list[tuple[Row, Judgement]]:
+    """The rows of ``number``'s table row with their judgements (:func:`judge`), most plausible first
+    (ties: the percentile nearest 50, then the order trained)."""
+    judged = [(row, judge(number, row, committed)) for row in rows_for(rows, number.example, number.model)]
+    return sorted(judged, key=lambda pair: pair[1].rank)
 
 
 def pointed(rows: Sequence[Row], limit: int = 2, seed: int = 0, **rounding: int) -> Plan:
@@ -267,11 +226,12 @@ def _factor(changes: Mapping[str, Any]) -> str | None:
 
 # --- what the chapter and the ledger show -------------------------------------------------------
 
-#: The committed full factorial (package data), made by ``python -m dynform search --design full``.
-FULL_FACTORIAL = "readings_full.json"
+#: The committed full factorial (package data) and the command that makes it.
+FULL_FACTORIAL = "readings_full.json.gz"
+FULL_COMMAND = f"python -m dynform search --design full --members {SEEDS} --jobs 2 --out dynform/note/{FULL_FACTORIAL}"
 
 
-def default_search(members: int = 16, seed: int = 0, jobs: int = 1, adaptive: bool = False,
+def default_search(members: int = SEEDS, seed: int = 0, jobs: int = 1, adaptive: bool = False,
                    **rounding: int) -> list[Row]:
     """The book's search: :func:`default_design` for every row of Tables 1 and 2, then the
     combinations it points to (:func:`pointed`), ``members`` seeds from ``seed`` each. ``rounding``
@@ -304,127 +264,96 @@ def matching_plan(seed: int = 0, neighbours: Sequence[float] = NEIGHBOURS, **rou
     return out
 
 
-def median(row: Row, quantity: str = "loss"):
-    """The seed median of ``quantity``, with the tolerance of one seed (:func:`member_tolerance`): if
-    every seed moves by at most that much, so does the median."""
+#: The statistics of a reading's seeds that the book shows, as numpy percentiles.
+QUARTILES = {"median": 50, "q1": 25, "q3": 75}
+
+
+def quartiles(row: Row, quantity: str = "loss"):
+    """The seed median and quartiles of ``quantity`` (three :class:`~dynform.book.checks.Measured`),
+    each with the tolerance rounding leaves that statistic itself: :data:`SAFETY` times the largest
+    change of the statistic over the committed measurement's variants, where it covers ``row``
+    (at least the floor of the tolerance rule); otherwise that of one seed (:func:`member_tolerance`: if every seed moves by at most
+    that much, so does the statistic)."""
     from ..book.checks import Measured
 
-    value = float(np.median(values(row, quantity)))
-    tol = member_tolerance(row.system, row.model, quantity, row)
-    absolute = tol * abs(value) if quantity == "loss" else tol
-    floor = sensitivity.computed(value).tol
-    return Measured(value, max(absolute, floor))
-
-
-def median_loss(row: Row):
-    """:func:`median` of the final loss."""
-    return median(row, "loss")
-
-
-STATED = "stated"
-
-
-def count(found: Mapping[Printed, Mapping[str, list[str]]]) -> dict[str, int]:
-    """How many printed numbers the stated reading accounts for (``stated``), another reading only
-    (``other``), rounding alone decides (``undecided``), or none does (``none``)."""
-    out = {"stated": 0, "other": 0, "undecided": 0, "none": 0}
-    for verdicts in found.values():
-        if STATED in verdicts[YES]:
-            out["stated"] += 1
-        elif verdicts[YES]:
-            out["other"] += 1
-        elif verdicts[UNDECIDED]:
-            out["undecided"] += 1
+    found = _committed(row)
+    mine = values(row, quantity)
+    out = []
+    for q in QUARTILES.values():
+        value = float(np.percentile(mine, q))
+        if found:
+            stats = [float(np.percentile(values(_as_row(row, v), quantity), q)) for v in found.values()]
+            tol = sensitivity.SAFETY * max(abs(x - stats[0]) for x in stats)
         else:
-            out["none"] += 1
-    return out
+            tol = member_tolerance(row.system, row.model, quantity, row)
+            tol = tol * abs(value) if quantity == "loss" else tol
+        out.append(Measured(value, max(tol, sensitivity.computed(value).tol)))
+    return tuple(out)
 
 
-def shortlist(labels: Sequence[str], shown: int = 3) -> str:
-    """The first ``shown`` labels and how many there are in all (``none`` for none)."""
-    if not labels:
-        return "none"
-    head = "; ".join(labels[:shown])
-    return head if len(labels) <= shown else f"{head}; … ({len(labels)} in all)"
-
-
-def stored_factorial() -> tuple[dict[str, Any], list[Row]] | None:
-    """The committed full factorial's metadata and rows, or None if none is committed."""
-    from importlib import resources
-
+def stored_factorial() -> tuple[dict[str, Any], list[Row]]:
+    """The committed full factorial's metadata and rows."""
     from ..regular.search import read
 
-    path = resources.files(__package__).joinpath(FULL_FACTORIAL)
-    return read(path) if path.is_file() else None
+    return read(str(resources.files(__package__).joinpath(FULL_FACTORIAL)), FULL_COMMAND)
 
 
 # --- how far rounding moves the search's own runs -------------------------------------------------
 
 #: The committed measurement of :func:`measure_rounding` (package data).
-ROUNDING_FILE = "readings_rounding.json"
+ROUNDING_FILE = "readings_rounding.json.gz"
 #: The rounding variants it runs (names of :data:`dynform.book.sensitivity.VARIANTS`).
 ROUNDING_VARIANTS = ("reference", "all-kernels", "openblas-sandybridge", "openblas-haswell", "openblas-skylakex",
                      "data-ulp-1")
 
 
-def rounding_values(members: int = 16, seed: int = 0, data_ulp: int = 0) -> dict[str, dict[str, Any]]:
+def rounding_values(members: int = SEEDS, seed: int = 0, data_ulp: int = 0) -> dict[str, dict[str, Any]]:
     """Every run of the book's search (:func:`default_search`, :func:`matching_plan`) in this process:
-    ``row_key -> {"loss", "iterations", "matrices"}``."""
+    ``row_key -> {"loss", "iterations", "matrices"}``, one value per seed."""
     from ..regular.search import search
 
     rounding = {"data_ulp": data_ulp} if data_ulp else {}
     rows = default_search(members, seed, **rounding) + search(matching_plan(seed, **rounding), members)
-    return {row_key(r): {"loss": r.loss, "iterations": r.iterations, "matrices": r.matrices} for r in rows}
+    return {row_key(r): {"loss": compact(r.loss), "iterations": r.iterations, "matrices": compact(r.matrices)}
+            for r in rows}
 
 
-def measure_rounding(path: str | None = None, jobs: int = 2, command: str = "") -> dict[str, Any]:
-    """Run the book's search under each of :data:`ROUNDING_VARIANTS` in its own process and keep, for
-    every run, the largest change of a seed's loss (relative), iterations and matrix entries from
-    the reference (``deviations[row_key][quantity]``), and the reference values themselves, which
-    the verdicts use (:func:`judged`)."""
+#: The command that remakes :data:`ROUNDING_FILE`.
+ROUNDING_COMMAND = "python -m dynform sensitivity --readings"
+
+
+def measure_rounding(path: str | None = None, jobs: int = 2, command: str = ROUNDING_COMMAND,
+                     members: int = SEEDS) -> dict[str, Any]:
+    """Run the book's search (``members`` seeds per reading) under each of :data:`ROUNDING_VARIANTS`
+    in its own process and keep every run's values under every variant (``values[variant][row_key]``):
+    the samples the verdicts use (:func:`samples`)."""
     from concurrent.futures import ThreadPoolExecutor
-    from pathlib import Path
 
     from ..book.sensitivity import VARIANTS, here, in_variant
     from ..provenance import stamp
+    from ..stored import write
 
     def one(name: str) -> dict[str, Any]:
         ulp = VARIANTS[name].data_ulp
-        return in_variant(name, f"rounding_values(data_ulp={ulp})", "from dynform.note.readings import rounding_values")
+        return in_variant(name, f"rounding_values({members}, data_ulp={ulp})",
+                          "from dynform.note.readings import rounding_values")
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         variants = here(ROUNDING_VARIANTS)
         done = dict(zip(variants, pool.map(one, variants)))
-    ref = done["reference"]
-    deviations: dict[str, dict[str, float]] = {}
-    for key, base in ref.items():
-        out = deviations.setdefault(key, {"loss": 0.0, "iterations": 0.0})
-        for name in variants[1:]:
-            other = done[name].get(key)
-            if other is None:  # a combination the nudged run did not point to
-                continue
-            b, o = np.asarray(base["loss"]), np.asarray(other["loss"])
-            out["loss"] = max(out["loss"], float(np.max(np.abs(o - b) / np.maximum(np.abs(b), 1e-300))))
-            out["iterations"] = max(out["iterations"], float(np.max(np.abs(np.subtract(other["iterations"],
-                                                                                       base["iterations"])))))
-            if base["matrices"] is not None:
-                diff = np.abs(np.asarray(other["matrices"]) - np.asarray(base["matrices"])).max(axis=0)
-                for (i, j), d in np.ndenumerate(diff):
-                    q = f"matrix[{i + 1},{j + 1}]"
-                    out[q] = max(out.get(q, 0.0), float(d))
-    result = {"provenance": stamp(command), "variants": variants, "seed": 0, "deviations": deviations,
-              "reference": ref}
-    target = Path(path) if path else Path(str(resources.files(__package__).joinpath(ROUNDING_FILE)))
-    target.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+    result = {"provenance": stamp(command), "variants": variants, "seed": 0, "members": members, "values": done}
+    target = path or str(resources.files(__package__).joinpath(ROUNDING_FILE))
+    out = write(target, result, lines="values")
     rounding_measured.cache_clear()
-    return result
+    return out
 
 
 @lru_cache(maxsize=1)
 def rounding_measured() -> dict[str, Any]:
-    """The committed :func:`measure_rounding` (empty where none is committed)."""
-    path = resources.files(__package__).joinpath(ROUNDING_FILE)
-    return json.loads(path.read_text()) if path.is_file() else {}
+    """The committed :func:`measure_rounding`, checked as it is read (:func:`dynform.stored.read`)."""
+    from ..stored import read
+
+    return read(str(resources.files(__package__).joinpath(ROUNDING_FILE)), ROUNDING_COMMAND)
 
 
 # --- the cost of the adaptive reading ------------------------------------------------------------

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from .. import validation as check
 from ..regular.experiment import RunConfig
+from .printed import EXAMPLES, TABLE_ROWS
 
-#: The rows of the note's Tables 1 and 2, in its order: data of the note, not the library's model list.
-TABLE_ROWS = ("nn", "nnm", "node", "nodem")
-#: The note's examples.
-EXAMPLES = ("spiral", "center")
+__all__ = ["EXAMPLES", "TABLE_ROWS", "SPIRAL", "CENTER", "CENTER_ODE_T1", "SPIRAL_MATCHING", "stated",
+           "matching", "changes"]
 
 #: Section 3.1: y0 = (2, 0), t = linspace(0, 4, 8), 1000 epochs, lr 1e-3.
 SPIRAL = RunConfig(system="spiral", y0=(2.0, 0.0), t0=0.0, t1=4.0, points=8, epochs=1000, lr=1e-3)

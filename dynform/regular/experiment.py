@@ -27,7 +27,8 @@ from .training import LOSSES, TrainResult, train, trajectory_loss
 @dataclass(frozen=True)
 class RunData:
     """A run's training data in float64: the system, the sample times ``t`` (T,) and the samples,
-    ``(T, n)`` for one trajectory or ``(B, T, n)`` for ``B`` series (``RunConfig.samples``)."""
+    ``(T, n)`` for one trajectory, ``(B, T, n)`` for ``B`` series (``RunConfig.samples``), or
+    ``(K, B, T, n)`` where each of ``K`` members draws its own random states."""
 
     system: LinearSystem
     t: np.ndarray
@@ -138,12 +139,28 @@ class RunConfig(check.Settings):
         d["y0"] = list(self.y0)
         return d
 
-    def data(self) -> RunData:
-        """The training data these settings describe (validated first)."""
+    @property
+    def drawn(self) -> bool:
+        """Whether the training set is drawn at random (``random-pairs``, ``random-rollouts``): then
+        member ``k`` draws its own states from seed ``seed + k``, as a run of its own with that seed."""
+        return self.samples.startswith("random")
+
+    def data(self, member: int | None = 0) -> RunData:
+        """The training data these settings describe (validated first): those of ``member`` (0: the
+        run's own seed), or with ``member=None`` every member's, ``(members, B, T, n)`` for a drawn
+        training set (:attr:`drawn`) and the one shared set otherwise."""
         self.validate()
         system = get_system(self.system)
-        t, target = training_set(system, np.array(self.y0), time_grid(self.t0, self.t1, self.points), self.samples,
-                                 self.data_mode, self.substeps, self.states, self.box, self.seed)
+        grid = time_grid(self.t0, self.t1, self.points)
+
+        def drawn_from(seed: int) -> tuple[np.ndarray, np.ndarray]:
+            return training_set(system, np.array(self.y0), grid, self.samples, self.data_mode, self.substeps,
+                                self.states, self.box, seed)
+
+        if member is None and self.drawn:
+            sets = [drawn_from(self.seed + k) for k in range(self.members)]
+            return RunData(system, sets[0][0], np.stack([target for _, target in sets]))
+        t, target = drawn_from(self.seed + (member or 0))
         return RunData(system, t, target)
 
     def run(self, progress: bool = False) -> "RunResult":
@@ -168,7 +185,7 @@ class RunResult:
     system: LinearSystem
     model: TrajectoryModel
     t: torch.Tensor
-    target: torch.Tensor  #: training samples, (T, n) or (B, T, n) (:class:`RunData`)
+    target: torch.Tensor  #: training samples, (T, n), (B, T, n) or (members, B, T, n) (:class:`RunData`)
     record: TrainResult
     replicas: TrainResult | None = None  #: final_loss, iterations (rounding, members); history (steps, rounding, members)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -244,7 +261,7 @@ class RunResult:
 def run(config: RunConfig, progress: bool = False) -> RunResult:
     """Generate the data, build the model, train it; everything from ``config`` (read from the run
     cache of :mod:`dynform.runcache` when that is on)."""
-    data = config.data()
+    data = config.data(member=None)
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
     seeds = [config.seed + k for k in range(config.members)] * (1 + config.rounding)
@@ -253,8 +270,8 @@ def run(config: RunConfig, progress: bool = False) -> RunResult:
     nudge_parameters(model, config.init_ulp)
     t = torch.as_tensor(data.t, dtype=config.torch_dtype, device=device)
     target = nudge_sample(torch.as_tensor(data.target, dtype=config.torch_dtype, device=device), config.data_ulp)
-    y0 = target[..., 0, :]
     replicated = _with_replicas(target, config.members, config.rounding)
+    y0 = (replicated if target.dim() == 4 else target)[..., 0, :]  # every member's own y0 for drawn sets
     record = train(model, y0, t, replicated, config.epochs, config.lr, config.tol, config.optimizer, progress,
                    shown=config.members, loss=config.loss, engine=config.engine)
     main, replicas = _split(record, config.members, config.rounding)
@@ -270,34 +287,40 @@ def nudge_parameters(model: TrajectoryModel, ulps: int) -> None:
 
 
 def nudge_sample(target: torch.Tensor, entry: int) -> torch.Tensor:
-    """``target`` ``(T, n)`` or ``(B, T, n)`` with its predicted entry ``entry`` (1-based, counted as
-    :func:`_predicted_index` counts; 0: none) one ulp up, in place (``data_ulp``)."""
+    """``target`` ``(T, n)``, ``(B, T, n)`` or ``(K, B, T, n)`` with its predicted entry ``entry``
+    (1-based, counted as :func:`_predicted_index` counts, in every member's set; 0: none) one ulp up,
+    in place (``data_ulp``)."""
     if entry:
         index = _predicted_index(target, entry - 1)
         target[index] = _ulp_up(target[index])
     return target
 
 
-def _predicted_index(target: torch.Tensor, entry: int) -> tuple[int, ...]:
-    """Index of predicted entry ``entry`` (0-based, counted over ``target[..., 1:, :]`` in C order) of
-    ``target`` ``(T, n)`` or ``(B, T, n)``."""
+def _predicted_index(target: torch.Tensor, entry: int) -> tuple:
+    """Index of predicted entry ``entry`` (0-based, counted over ``target[..., 1:, :]`` of one
+    member's set in C order) of ``target`` ``(T, n)``, ``(B, T, n)`` or, in every member's set,
+    ``(K, B, T, n)``."""
     *batch, T, n = target.shape
     b, rest = divmod(entry, (T - 1) * n)
     k, j = divmod(rest, n)
-    return (b, 1 + k, j) if batch else (1 + k, j)
+    return {0: (1 + k, j), 1: (b, 1 + k, j)}.get(len(batch), (slice(None), b, 1 + k, j))
 
 
 def _with_replicas(target: torch.Tensor, members: int, rounding: int) -> torch.Tensor:
-    """``target`` ``(T, n)`` or ``(B, T, n)`` as it is for no replicas, else ``(members * (1 + rounding),
-    B, T, n)``: the members' copies, then for each replica group ``r = 1..rounding`` copies whose
-    predicted entry ``r`` (:func:`_predicted_index`, cycling) is one ulp larger."""
+    """``target`` ``(T, n)``, ``(B, T, n)`` or ``(members, B, T, n)`` as it is for no replicas, else
+    ``(members * (1 + rounding), B, T, n)``: the members' sets, then for each replica group
+    ``r = 1..rounding`` copies whose predicted entry ``r`` (:func:`_predicted_index`, cycling) is one
+    ulp larger."""
     if not rounding:
         return target
-    series = target if target.dim() == 3 else target.unsqueeze(0)
-    copies = series.expand(members * (1 + rounding), *series.shape).clone()
-    entries = series[:, 1:].numel()
+    if target.dim() == 4:
+        copies = target.repeat(1 + rounding, 1, 1, 1)
+    else:
+        series = target if target.dim() == 3 else target.unsqueeze(0)
+        copies = series.expand(members * (1 + rounding), *series.shape).clone()
+    entries = copies[0, :, 1:].numel()
     for r in range(1, rounding + 1):
-        index = (slice(r * members, (r + 1) * members), *_predicted_index(series, (r - 1) % entries))
+        index = (slice(r * members, (r + 1) * members), *_predicted_index(copies[0], (r - 1) % entries))
         copies[index] = _ulp_up(copies[index])
     return copies
 

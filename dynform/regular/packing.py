@@ -57,7 +57,7 @@ def run_pack(configs: tuple[RunConfig, ...], progress: bool = False) -> list[Run
     check.require("configs", all(pack_key(c) == key for c in configs),
                   f"the runs of a pack may differ only in {', '.join(PACKABLE)}")
     check.require("configs", all(c.rounding == 0 for c in configs), "the runs of a pack train no rounding replicas")
-    data = [c.data() for c in configs]
+    data = [c.data(member=None) for c in configs]
     device = resolve_device(first.device)
     dtype = first.torch_dtype
     torch.manual_seed(first.seed)
@@ -75,8 +75,9 @@ def run_pack(configs: tuple[RunConfig, ...], progress: bool = False) -> list[Run
     t = torch.as_tensor(data[0].t, dtype=dtype, device=device)
     targets = [nudge_sample(torch.as_tensor(d.target, dtype=dtype, device=device), c.data_ulp)
                for d, c in zip(data, configs)]
-    # one series axis for every member: (K, B, T, n), B = 1 for a single trajectory
-    series = torch.cat([(x if x.dim() == 3 else x.unsqueeze(0)).expand(c.members, -1, -1, -1)
+    # one series axis for every member: (K, B, T, n), B = 1 for a single trajectory; a drawn set
+    # already has one per member
+    series = torch.cat([x if x.dim() == 4 else (x if x.dim() == 3 else x.unsqueeze(0)).expand(c.members, -1, -1, -1)
                         for x, c in zip(targets, configs)])
     losses = [c.loss for c in configs for _ in range(c.members)]
     record = train(model, series[..., 0, :], t, series, first.epochs, first.lr, first.tol, first.optimizer,

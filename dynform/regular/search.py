@@ -16,7 +16,6 @@ already the run cache's engine, so the search needs no other dependency.
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -152,13 +151,18 @@ def search(tasks: Plan, members: int = 16, jobs: int = 1, backend: str = "loky",
 
 
 def write(path: str | Path, rows: Sequence[Row], command: str, **meta: Any) -> None:
-    """Keep ``rows`` as a JSON table with the date, machine and ``command`` that made it."""
-    head = json.dumps({**stamp(command), **meta}, indent=1)[:-2]  # without the closing brace
-    body = ",\n".join(json.dumps(asdict(r), separators=(",", ":")) for r in rows)
-    Path(path).write_text(f'{head},\n "rows": [\n{body}\n]}}\n')  # one row per line
+    """Keep ``rows`` as a JSON table (one row per line; gzip-compressed for a ``.gz`` path) with the
+    date, machine and ``command`` that made it, written atomically (:func:`dynform.stored.write`)."""
+    from ..stored import compact, write as store
+
+    store(path, {**stamp(command), **meta, "rows": [{k: compact(v) for k, v in asdict(r).items()} for r in rows]},
+          lines="rows")
 
 
-def read(path: str | Path) -> tuple[dict[str, Any], list[Row]]:
-    """A table kept by :func:`write`: its metadata and its rows."""
-    doc = json.loads(Path(path).read_text())
+def read(path: str | Path, remake: str = "python -m dynform search") -> tuple[dict[str, Any], list[Row]]:
+    """A table kept by :func:`write`: its metadata and its rows, checked as they are read
+    (:func:`dynform.stored.read`; ``remake`` is the command named if the file is missing or broken)."""
+    from ..stored import read as stored
+
+    doc = stored(path, remake)
     return {k: v for k, v in doc.items() if k != "rows"}, [Row(**r) for r in doc["rows"]]
