@@ -172,13 +172,15 @@ def test_chapter_is_deterministic(chapter_ipynb, tmp_path, cpu):
 
 
 def _tiny_book(root: Path, failing: bool) -> Path:
-    """The project's configuration with a two-page toc: the intro and a two-cell notebook."""
+    """The project's configuration with a two-page toc: a root page that cites and a two-cell notebook."""
     book = root / ("failing" if failing else "passing")
     (book / "chapters").mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", book / "_config.yml")
     shutil.copytree(ROOT / "_ext", book / "_ext")
-    for name in ("intro.md", "references.bib", "bibliography.md"):
+    for name in ("references.bib", "bibliography.md"):
         shutil.copy(ROOT / "chapters" / name, book / "chapters" / name)
+    (book / "chapters" / "intro.md").write_text("# A tiny book\n\nIt cites {cite}`chen2018neural`.\n\n"
+                                                "```{tableofcontents}\n```\n")
     (book / "_toc.yml").write_text("format: jb-book\nroot: chapters/intro\nchapters:\n"
                                    "  - file: chapters/check\n  - file: chapters/bibliography\n")
     cell = 'raise RuntimeError("a deliberately failing cell")' if failing else "print(1 + 1)"

@@ -111,7 +111,7 @@ def test_every_chapter_states_the_verdicts_and_causes_of_the_one_source():
     assert stating["06_ledger"] == stating["intro"] == set(source)
 
 
-def test_the_step_budget_holds_for_a_run_that_used_every_step_and_stopped_short():
+def test_the_pace_holds_for_a_run_that_used_every_step_and_stopped_short():
     from dynform import get_system
     from dynform.regular.search import Row
 
@@ -120,5 +120,15 @@ def test_the_step_budget_holds_for_a_run_that_used_every_step_and_stopped_short(
     near = Row("center", "nodem", {}, [1e-4], [2000], [(0.99 * A).tolist()], 0.0)
     stopped = Row("center", "nodem", {}, [9e-4], [1016], [(0.19 * A).tolist()], 0.0)  # stopped by the threshold
     n = number("center", "nodem")
-    assert findings.step_budget(n, short)[0] and "2000 steps" in findings.step_budget(n, short)[1]
-    assert not findings.step_budget(n, near)[0] and not findings.step_budget(n, stopped)[0]
+    held, words = findings.pace(n, short)
+    assert held and "2000 steps" in words and "after 1016 steps" in words and "largest step is 0.01" in words
+    assert not findings.pace(n, near)[0] and not findings.pace(n, stopped)[0]
+
+
+def test_a_matrix_entry_is_judged_with_its_matrix():
+    ok, no, tail = _j(CONSISTENT), _j(NO, 0.0), _j(POSSIBLE, 0.05)
+    assert findings.whole([ok, ok, ok, ok]).verdict == CONSISTENT
+    assert findings.whole([ok, ok, tail, ok]).verdict == POSSIBLE
+    assert findings.whole([ok, no, ok, ok]).verdict == NO
+    undecided = findings.whole([ok, _j(UNDECIDED, 0.2, (CONSISTENT, NO)), ok, ok])
+    assert undecided.verdict == UNDECIDED and undecided.plausibility == ok.plausibility

@@ -54,10 +54,10 @@ def test_undecided_only_where_the_variants_disagree():
     assert j.verdict == UNDECIDED and j.words == (CONSISTENT, NO) and j.size == 32
     assert j.plausibility == pytest.approx(1.0)  # half the pooled sample is the printed value
     assert judge(0.5, 0.6, [ref, other]).verdict == NO  # every variant says no: no
-    # a seed-free run that rounding moves across the printed interval: no variant hits it, but the
-    # printed value lies inside the pooled sample
+    # a seed-free run that rounding moves across the printed interval: the printed value lies inside
+    # the pooled sample, but no variant produces it; rounding decides
     straddled = judge(0.39185, 0.39195, [np.full(8, 0.3914), np.full(8, 0.3925)])
-    assert straddled.words == (NO, NO) and straddled.verdict == CONSISTENT
+    assert straddled.words == (NO, NO) and straddled.plausibility == 1.0 and straddled.verdict == UNDECIDED
 
 
 def test_percentile_and_ranking():

@@ -40,9 +40,13 @@ def seconds(x: float) -> str:
     return f"{x:.2f} s"
 
 
-def matrix_tex(M: np.ndarray, digits: int = 4) -> str:
-    """LaTeX ``bmatrix`` of ``M`` with ``digits`` significant digits."""
-    rows = [" & ".join(fmt(v, digits) for v in row) for row in np.asarray(M)]
+def matrix_tex(M: np.ndarray, digits: int = 4, decimals: int | None = None) -> str:
+    """LaTeX ``bmatrix`` of ``M`` with ``digits`` significant digits, or with ``decimals`` decimals
+    (trailing zeros kept: a number as the note prints it)."""
+    def cell(v: Any) -> str:
+        return f"{float(v):.{decimals}f}" if decimals is not None and not isinstance(v, Measured) else fmt(v, digits)
+
+    rows = [" & ".join(cell(v) for v in row) for row in np.asarray(M)]
     return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
 
 
@@ -73,6 +77,8 @@ def glue(name: str, value: Any, digits: int = 4, display: bool = False) -> Any:
         pass
     elif isinstance(value, (float, np.floating)) or (hasattr(value, "item") and getattr(value, "ndim", 1) == 0):
         value = sig(float(value), digits)
+        if value.is_integer() and abs(value) < 1e15:  # 550, not 550.0: no digit beyond those kept
+            value = int(value)
     elif isinstance(value, (np.integer,)):
         value = int(value)
     _glue(name, value, display=display)

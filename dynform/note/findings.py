@@ -30,7 +30,7 @@ from . import landscape, readings
 from .printed import EXAMPLES, MATRIX_ROWS, TABLE_ROWS, Printed, printed, printed_numbers
 from .seeds import SEEDS
 from .settings import stated
-from .verdicts import CONSISTENT, POSSIBLE, UNDECIDED, WORDS, Judgement
+from .verdicts import CONSISTENT, NO, POSSIBLE, UNDECIDED, WORDS, Judgement, word
 
 REPRODUCED, OTHER, BUDGET, TAIL, DIFFERS = "reproduced", "another reading", "another budget", "possible", "differs"
 #: The outcomes of a printed number, in the order the book counts them.
@@ -52,7 +52,9 @@ CAUSES = {
     "optimiser": "the optimiser",
     "solver": "the solver",
     "data": "the data",
-    "step-budget": "the step budget",
+    "step-budget": "a budget the note does not state",
+    "pace": "Algorithm 1's pace",
+    "combination": "a combination of the factors",
     "one-run": "the printed numbers do not fit one run",
     "second-minimum": "the second minimum",
     "rounding": "rounding",
@@ -126,7 +128,8 @@ def outcome(judged: Sequence[tuple[str, Judgement]], budgets: Sequence[tuple[str
     order = {w: i for i, w in enumerate(WORDS)}  # most plausible first
 
     def ends(j: Judgement) -> tuple[str, str]:
-        choices = sorted({j.verdict} if j.verdict != UNDECIDED else set(j.words), key=order.__getitem__)
+        choices = {j.verdict} if j.verdict != UNDECIDED else set(j.words) | {word(j.plausibility)}
+        choices = sorted(choices, key=order.__getitem__)
         return choices[0], choices[-1]
 
     best = _outcome({label: ends(j)[0] for label, j in judged}, [ends(j)[0] for _, j in budgets])
@@ -189,31 +192,43 @@ def _second_minimum(example: str, matrix: tuple[float, ...]) -> tuple[bool, str]
     return where == landscape.SECOND, words
 
 
-def step_budget(number: Printed, row: Row) -> tuple[bool, str]:
-    """Whether the stated run of a matrix row (seed 0 of ``row``) stopped short for want of steps: it
-    used every step it was allowed and its matrix, which starts at zero, is still farther from what
-    it approximates (``A`` or ``expm(A dt)``) than it has moved."""
+def pace(number: Printed, row: Row) -> tuple[bool, str]:
+    """Whether the stated run of a matrix row (seed 0 of ``row``) is held back by Algorithm 1's pace:
+    it used every step it was allowed, and its matrix, which starts at zero, is still farther from
+    what it approximates (``A`` or ``expm(A dt)``) than it has moved. The words set this against the
+    pace the note's printed matrix needs over the note's steps, and the largest step Algorithm 1 can
+    take, ``lr / sqrt(1 - gamma)`` per entry."""
+    from ..optim import GAMMA
     from ..regular.models import MODELS
     from ..systems import get_system
+    from .printed import printed
 
     config = stated(number.example, number.model)
     target = MODELS[number.model].approximates(get_system(number.example), config.dt)
     M = np.asarray(row.matrices[0], dtype=np.float64)
     steps, moved, left = int(row.iterations[0]), float(np.abs(M).max()), float(np.abs(M - target).max())
-    short = steps == config.epochs and left > moved
+    ref = printed()[number.example]
+    note_steps = int(ref["table"][number.model].get("iterations", config.epochs))
+    note_max = float(np.abs(np.asarray(ref["matrices"][number.model]["predicted"])).max())
+    held = steps == config.epochs and left > moved
     what = "A" if number.model == "nodem" else "expm(A dt)"
-    words = (f"in its {steps} steps of lr {config.lr:g}, all it was allowed, the stated run's matrix moved at most "
-             f"{moved:.3g} from zero ({moved / steps:.2g} per step) and is still {left:.3g} from {what} (largest entry)")
-    return short, words
+    words = (f"the stated run's matrix moved at most {moved:.3g} from zero in its {steps} steps "
+             f"({moved / steps:.2g} per step, with lr {config.lr:g}) and is still {left:.3g} from {what}; the note's "
+             f"printed matrix, {note_max:.4g} in its largest entry after {note_steps} steps, needs "
+             f"{note_max / note_steps:.2g} per step, where Algorithm 1's largest step is "
+             f"{config.lr / np.sqrt(1 - GAMMA):.2g}")
+    return held, words
 
 
 def causes(number: Printed, judged: Sequence[tuple[str, Judgement]], budgets: Sequence[tuple[str, Judgement]],
-           result: str, stated_row: Row) -> tuple[Cause, ...]:
+           result: str, stated_row: Row, combination: tuple[str, Judgement] | None = None) -> tuple[Cause, ...]:
     """Every cause that holds for ``number``, in the order: the seed (a reproduced number of a model
-    that depends on it), a factor of the setup (another reading is consistent), the step budget (a
-    budget is consistent), the printed matrix and loss not fitting one run, a second minimum (the
-    stated linear Neural ODE), rounding (a reading's verdict changes between the rounding variants),
-    and otherwise none found."""
+    that depends on it), a factor of the setup (another reading is consistent), a budget the note does
+    not state (one is consistent), the printed matrix and loss not fitting one run, Algorithm 1's pace
+    (the stated matrix run used its steps and stopped short), a second minimum (the stated linear
+    Neural ODE lies in its basin), a combination of the full factorial (``combination``, its most
+    plausible, where consistent), rounding (the outcome changes between the rounding variants), and
+    otherwise none found."""
     verdicts = dict(judged)
     out = []
     if result == REPRODUCED:
@@ -222,35 +237,59 @@ def causes(number: Printed, judged: Sequence[tuple[str, Judgement]], budgets: Se
         return tuple(out)
     for label, j in judged:
         if j.verdict == CONSISTENT and label != "stated":
-            out.append(Cause(_factor(label), f"consistent under {label} ({_pct(j)}), where the stated reading's "
-                                             f"verdict is {verdicts['stated'].verdict}"))
+            whole = " (with every entry of the printed matrix)" if number.quantity.startswith("matrix") else ""
+            out.append(Cause(_factor(label), f"consistent under {label}{whole} ({_pct(j)}), where the stated "
+                                             f"reading's verdict is {verdicts['stated'].verdict}"))
             break
     for label, j in budgets:
         if j.verdict == CONSISTENT:
             out.append(Cause("step-budget", f"consistent with {label} ({_pct(j)}), a budget the note does not state"))
             break
     if number.model in MATRIX_ROWS:
-        short, words = step_budget(number, stated_row)
-        if short:
-            out.append(Cause("step-budget", words))
         fits, words = one_run(number)
         if not fits:
             out.append(Cause("one-run", words))
+        held, words = pace(number, stated_row)
+        if held:
+            out.append(Cause("pace", words))
     if number.model == "nodem":
         second, words = second_minimum(number.example, stated_row)
         if second:
             out.append(Cause("second-minimum", words))
-    for label, j in judged if result == UNDECIDED else ():
-        if j.verdict == UNDECIDED:
-            out.append(Cause("rounding", f"under {label} the verdict changes between the rounding variants "
-                                         f"({', '.join(sorted(set(j.words)))})"))
-            break
+    if combination is not None and combination[1].verdict == CONSISTENT and result not in (OTHER, REPRODUCED):
+        label, j = combination
+        out.append(Cause("combination", f"the committed full factorial's {label} is consistent with it ({_pct(j)}, "
+                                        f"on its own seeds, without rounding variants)"))
+    if result == UNDECIDED:
+        changing = [label for label, j in (*judged, *budgets) if j.verdict == UNDECIDED]
+        out.append(Cause("rounding", f"the outcome changes between the rounding variants, through "
+                                     f"{', '.join(changing[:3])}"))
     if not out:
         best, j = judged[0]
+        trained = "reading or hand-tuned budget" if budgets else "reading"
         nearest = f" (the most plausible, {best}, places it in a tail: {_pct(j)})" if j.plausibility > 0 else \
             " (every reading's verdict is no)"
-        out.append(Cause("none", f"no reading or budget trained is consistent with it{nearest}"))
+        out.append(Cause("none", f"no {trained} of the setup search is consistent with it{nearest}"))
     return tuple(out)
+
+
+def whole(entries: Sequence[Judgement]) -> Judgement:
+    """One reading's judgement of a printed matrix entry taken with the other entries of the same
+    matrix (one run's four numbers): consistent only where the reading is consistent with every
+    entry, no where it is no for any, undecided where rounding decides one of them, else possible.
+    Plausibility and percentile stay the entry's own (the first of ``entries``)."""
+    verdicts = {j.verdict for j in entries}
+    if NO in verdicts:
+        verdict = NO
+    elif verdicts == {CONSISTENT}:
+        verdict = CONSISTENT
+    elif UNDECIDED in verdicts:
+        verdict = UNDECIDED
+    else:
+        verdict = POSSIBLE
+    words = tuple(sorted({w for j in entries for w in (j.words if j.verdict == UNDECIDED else (j.verdict,))}))
+    first = entries[0]
+    return Judgement(verdict, first.plausibility, first.percentile, words, first.size)
 
 
 @dataclass(frozen=True)
@@ -278,19 +317,42 @@ def _label_budget(row: Row) -> str:
     return ", ".join(f"{k}={v}" for k, v in row.changes.items())
 
 
-def judge_all(rows: Sequence[Row], budgets: Sequence[Row], members: int, seed: int) -> Findings:
-    """:class:`Findings` from the search's ``rows`` and the spiral's budget rows ``budgets``."""
+def judge_all(rows: Sequence[Row], budgets: Sequence[Row], members: int, seed: int,
+              factorial: Sequence[Row] = ()) -> Findings:
+    """:class:`Findings` from the search's ``rows``, the spiral's budget rows ``budgets`` and the
+    committed full factorial's rows ``factorial``. A printed matrix entry is judged with its matrix's
+    other entries (:func:`whole`)."""
+    numbers = printed_numbers()
+    by_reading = judged_with_matrices(rows)
+    by_budget = judged_with_matrices(budgets, _label_budget)
+    best = dict(factorial_best(factorial)) if factorial else {}
     items = []
-    for number in printed_numbers():
-        judged = tuple((row.label(), j) for row, j in readings.ranked(number, rows))
-        mine = readings.rows_for(budgets, number.example, number.model)
-        judged_budgets = tuple(sorted(((_label_budget(r), readings.judge(number, r)) for r in mine),
-                                      key=lambda pair: pair[1].rank))
+    for number in numbers:
+        judged = tuple(sorted(by_reading[number].items(), key=lambda pair: pair[1].rank))
+        judged_budgets = tuple(sorted(by_budget[number].items(), key=lambda pair: pair[1].rank))
         stated_row = next(r for r in readings.rows_for(rows, number.example, number.model) if not r.changes)
+        combination = best.get(number)
         result = outcome(judged, judged_budgets)
         items.append(Finding(number, judged, judged_budgets, result,
-                             causes(number, judged, judged_budgets, result, stated_row)))
+                             causes(number, judged, judged_budgets, result, stated_row, combination)))
     return Findings(tuple(items), tuple(rows), tuple(budgets), members, seed)
+
+
+def judged_with_matrices(rows: Sequence[Row], label=Row.label, committed: bool = True) -> dict[Printed, dict[str, Judgement]]:
+    """Every printed number judged against ``rows`` of its table row (:func:`readings.judge`), by
+    ``label(row)``; a printed matrix entry with the other entries of its matrix (:func:`whole`)."""
+    numbers = printed_numbers()
+    single = {n: {label(r): readings.judge(n, r, committed) for r in readings.rows_for(rows, n.example, n.model)}
+              for n in numbers}
+    out = {}
+    for number in numbers:
+        own = single[number]
+        if number.quantity.startswith("matrix"):
+            siblings = [n for n in numbers if (n.example, n.model) == (number.example, number.model)
+                        and n.quantity.startswith("matrix") and n != number]
+            own = {key: whole([j, *(single[n][key] for n in siblings)]) for key, j in own.items()}
+        out[number] = own
+    return out
 
 
 @dataclass(frozen=True)
@@ -316,7 +378,9 @@ class _Key:
 def _findings(key: _Key, progress: bool = False) -> Findings:
     rows = readings.default_search(key.members, key.seed, key.jobs)
     budgets = search(readings.matching_plan(key.seed), key.members, key.jobs)
-    return judge_all(rows, budgets, key.members, key.seed)
+    _, factorial = readings.stored_factorial()
+    same = [r for r in factorial if r.seed == key.seed and len(r.loss) == key.members]
+    return judge_all(rows, budgets, key.members, key.seed, same)
 
 
 def findings(members: int = SEEDS, seed: int = 0, jobs: int = 1) -> Findings:
@@ -434,13 +498,19 @@ def judgement(found: Findings, example: str, model: str, label: str, quantity: s
     return dict(found.of(example, model, quantity).judged)[label]
 
 
-def budget_verdict(found: Findings, example: str, model: str, changes: dict, quantity: str = "loss") -> str:
-    """The verdict over the seeds of the budget ``changes`` (a dict of setting changes) of a row on its
-    printed ``quantity``; ``–`` where no such budget was trained."""
-    from .printed import number
-
+def budget_judgement(found: Findings, example: str, model: str, changes: dict,
+                     quantity: str = "loss") -> Judgement | None:
+    """The judgement over the seeds of the budget ``changes`` (a dict of setting changes) of a row on
+    its printed ``quantity``, as the findings take it (a matrix entry with its whole matrix); None
+    where no such budget was trained."""
     row = next((r for r in found.budgets if (r.system, r.model) == (example, model) and r.changes == changes), None)
-    return readings.judge(number(example, model, quantity), row).verdict if row is not None else "–"
+    return None if row is None else dict(found.of(example, model, quantity).budgets)[_label_budget(row)]
+
+
+def budget_verdict(found: Findings, example: str, model: str, changes: dict, quantity: str = "loss") -> str:
+    """:func:`budget_judgement`'s verdict; ``–`` where no such budget was trained."""
+    j = budget_judgement(found, example, model, changes, quantity)
+    return "–" if j is None else j.verdict
 
 
 def listing(found: Findings, result: str) -> str:
@@ -462,12 +532,13 @@ def variants() -> list[str]:
     return [VARIANTS[v].label for v in readings.rounding_measured()["variants"]]
 
 
-def factorial_best(rows: Sequence[Row]) -> list[tuple[Printed, Row | None, Judgement]]:
+def factorial_best(rows: Sequence[Row]) -> list[tuple[Printed, tuple[str, Judgement] | None]]:
     """For each printed number, the most plausible reading of a stored table (the committed full
-    factorial) with its judgement, on the table's own seeds (no rounding variants); the reading is
-    None where every reading's verdict is no."""
+    factorial) and its judgement, on the table's own seeds (no rounding variants), a matrix entry
+    with its whole matrix; None where every reading's verdict is no."""
+    judged = judged_with_matrices(rows, committed=False)
     out = []
     for n in printed_numbers():
-        row, j = readings.ranked(n, rows, committed=False)[0]
-        out.append((n, row if j.plausibility > 0 else None, j))
+        label, j = min(judged[n].items(), key=lambda pair: (pair[1].verdict != CONSISTENT, pair[1].rank))
+        out.append((n, (label, j) if j.verdict != NO else None))
     return out

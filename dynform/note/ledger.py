@@ -194,7 +194,7 @@ def shown(kind: str, value: Any) -> str:
 
 
 LEDGER_COLUMNS = ["#", "printed number", "model", "note", "note's percentile", "ours: median [IQR]",
-                  "ours: seed 0", "outcome", "reason", "most plausible reading"]
+                  "ours: seed 0", "outcome", "causes", "most plausible reading"]
 
 
 def ledger_table(rows: Sequence[LedgerRow], refs: Mapping[tuple[str, str, str], str]) -> list[list[Any]]:

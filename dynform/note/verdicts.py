@@ -14,10 +14,9 @@ seeds, pooled over the rounding variants that the committed measurement ran.
 * :func:`word` turns it into a verdict: :data:`CONSISTENT` inside the central :data:`CENTRAL` of the
   sample, :data:`POSSIBLE` inside its range but in a tail, :data:`NO` outside.
 * :func:`judge` applies the rule to the pooled sample and to each rounding variant's sample: the
-  verdict is the pooled sample's word, or :data:`UNDECIDED` when the word changes between the
-  variants' samples. (Where every seed trains the same run, each variant's sample is one value
-  repeated; a printed value that rounding straddles then lies inside the pooled sample though no
-  single variant hits it.)
+  verdict is their common word, or :data:`UNDECIDED` when the word changes between them. (Where
+  every seed trains the same run, each variant's sample is one value repeated; a printed value that
+  rounding straddles then lies inside the pooled sample though no variant produces it: undecided.)
 """
 from __future__ import annotations
 
@@ -38,7 +37,7 @@ RULE = (f"a printed number, read as the interval its last printed digit allows, 
         f"min(1, 2 min(P(X ≤ high), P(X ≥ low))): 1 at the median, 0 outside the sample. The verdict is "
         f"'{CONSISTENT}' inside the central {CENTRAL:.0%} (plausibility at least {1 - CENTRAL:.2g}), "
         f"'{POSSIBLE}' inside the sample's range but in a tail, '{NO}' outside it; where the same rule, applied "
-        f"to each rounding variant's seeds alone, gives different verdicts, it is '{UNDECIDED}'")
+        f"to each rounding variant's seeds alone, gives another verdict for any of them, it is '{UNDECIDED}'")
 
 
 def plausibility(low: float, high: float, sample: Sequence[float]) -> float:
@@ -88,5 +87,5 @@ def judge(low: float, high: float, samples: Sequence[Sequence[float]]) -> Judgem
     words = tuple(word(plausibility(low, high, s)) for s in check)
     pooled = np.concatenate(check)
     p = plausibility(low, high, pooled)
-    verdict = word(p) if len(set(words)) == 1 else UNDECIDED
+    verdict = word(p) if set(words) == {word(p)} else UNDECIDED
     return Judgement(verdict, p, percentile(0.5 * (low + high), pooled), words, int(pooled.size))
